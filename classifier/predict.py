@@ -1,0 +1,118 @@
+"""Load a checkpoint and classify batches of crops."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from classifier.model import CLASSES, NOT_A_DIGIT, DigitNet
+from classifier.preprocess import PreprocessConfig, normalize_batch
+
+__all__ = ["CheckpointError", "DigitClassifier", "default_weights_path", "load_checkpoint", "save_checkpoint"]
+
+FORMAT = "seqdigits-digitnet/1"
+
+
+class CheckpointError(RuntimeError):
+    """A weights file is missing, unreadable or of another format."""
+
+
+def default_weights_path() -> Path:
+    """The weights shipped inside the package (``classifier/weights/digitnet.pt``)."""
+    return Path(str(resources.files("classifier") / "weights" / "digitnet.pt"))
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: DigitNet,
+    *,
+    width: int,
+    preprocess: PreprocessConfig,
+    temperature: float,
+    metrics: dict[str, Any],
+) -> None:
+    """Write weights, the preprocessing they were trained with, and the calibration."""
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    payload = {
+        "format": FORMAT,
+        "classes": list(CLASSES),
+        "width": width,
+        "state_dict": state,
+        "preprocess": preprocess.to_dict(),
+        "temperature": float(temperature),
+        "metrics": metrics,
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(payload, path)
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint` (tensors only, no pickled code)."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError as exc:
+        raise CheckpointError(f"weights file not found: {path}") from exc
+    except Exception as exc:  # torch raises many types for corrupt files
+        raise CheckpointError(f"cannot read weights file {path}: {exc}") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a seqdigits checkpoint ({FORMAT})")
+    if tuple(payload.get("classes", ())) != CLASSES:
+        raise CheckpointError(f"{path} was trained for classes {payload.get('classes')}, expected {list(CLASSES)}")
+    return payload
+
+
+@dataclass(frozen=True, slots=True)
+class DigitClassifier:
+    """A trained :class:`DigitNet` with its preprocessing and calibration, ready for inference."""
+
+    model: DigitNet
+    preprocess: PreprocessConfig
+    temperature: float
+    metrics: dict[str, Any]
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None) -> DigitClassifier:
+        """Load weights (default: the packaged ones) and put the model in eval mode."""
+        payload = load_checkpoint(path if path is not None else default_weights_path())
+        model = DigitNet(width=int(payload["width"]))
+        try:
+            model.load_state_dict(payload["state_dict"])
+        except (RuntimeError, KeyError) as exc:
+            raise CheckpointError(f"weights do not fit the network: {exc}") from exc
+        model.eval()
+        return cls(
+            model=model,
+            preprocess=PreprocessConfig.from_dict(payload["preprocess"]),
+            temperature=float(payload.get("temperature", 1.0)),
+            metrics=dict(payload.get("metrics", {})),
+        )
+
+    def probabilities(self, images: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """Calibrated class probabilities for normalized images.
+
+        ``images``: float32 (N, 28, 28) in [0, 1], as made by
+        :func:`~classifier.preprocess.normalize_digit`. Returns float64 (N, 11),
+        rows summing to 1; column 10 is "not a single digit". One forward pass.
+        """
+        if images.shape[0] == 0:
+            return np.zeros((0, len(CLASSES)), np.float64)
+        with torch.inference_mode():
+            batch = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).unsqueeze(1)
+            logits = self.model(batch) / self.temperature
+            return torch.softmax(logits.double(), dim=1).numpy()
+
+    def classify_crops(self, crops: list[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float64]:
+        """Normalize raw crops (uint8 (H, W), ink bright) and classify them in one batch: (N, 11)."""
+        return self.probabilities(normalize_batch(crops, self.preprocess))
+
+
+def digit_probabilities(probabilities: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Drop the reject column: (N, 11) -> (N, 10); rows sum to 1 - P(not a digit)."""
+    return np.delete(probabilities, NOT_A_DIGIT, axis=1)

@@ -1,0 +1,165 @@
+"""The one normalization used by training *and* inference: any digit crop -> MNIST format.
+
+MNIST digits are white on black, scaled (aspect kept) so their longest side
+is 20 px, and centred by centre of mass in a 28x28 frame. A crop from a photo
+can be any size and drawn with any pen, so the stroke is first rescaled to the
+width MNIST strokes have in that frame. Training runs every (augmented) MNIST
+digit through :func:`normalize_digit` too, so both sides see the same function
+with the same :class:`PreprocessConfig`, which is stored in the checkpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "PreprocessConfig",
+    "estimate_stroke_width",
+    "normalize_batch",
+    "normalize_digit",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PreprocessConfig:
+    """Constants of the normalization; they travel inside the checkpoint.
+
+    Lengths are in pixels of the output frame unless named ``work``.
+    """
+
+    frame: int = 28
+    """Side of the square output image."""
+    box: int = 20
+    """Longest side of the digit inside the frame."""
+    work: int = 80
+    """Longest side of the binary working image where stroke width is adjusted."""
+    stroke_width: float = 2.25
+    """Target stroke width in frame pixels (MNIST's median, measured by ``seqdigits train``)."""
+    stroke_tolerance: float = 0.15
+    """Relative deviation from ``stroke_width`` that is left alone."""
+    threshold: int = 96
+    """Gray level (0-255) above which a pixel of a gray crop counts as ink."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PreprocessConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _scale(image: npt.NDArray[np.uint8], width: int, height: int) -> npt.NDArray[np.uint8]:
+    shrinking = width < image.shape[1] or height < image.shape[0]
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    return cv2.resize(image, (max(1, width), max(1, height)), interpolation=interpolation)
+
+
+def estimate_stroke_width(mask: npt.NDArray[np.uint8]) -> float:
+    """Mean stroke width in pixels of a binary mask (ink > 0), as 2 * area / perimeter.
+
+    A stroke of width w and length L has area ~ w*L and outline ~ 2*L; holes
+    count towards the outline, as they should.
+    """
+    binary = (mask > 0).astype(np.uint8)
+    area = float(binary.sum())
+    if area == 0.0:
+        return 0.0
+    contours, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    if perimeter <= 0.0:
+        return 1.0
+    return max(1.0, 2.0 * area / perimeter)
+
+
+def _bbox(mask: npt.NDArray[np.bool_]) -> tuple[int, int, int, int] | None:
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _adjust_stroke(binary: npt.NDArray[np.uint8], target: float, tolerance: float) -> npt.NDArray[np.uint8]:
+    width = estimate_stroke_width(binary)
+    if width == 0.0 or abs(width - target) <= tolerance * target:
+        return binary
+    radius = int(round((target - width) / 2.0))
+    if radius > 0:
+        # Cap growth so a thin, small loop (the eye of a 6 or 9) does not fill up.
+        radius = min(radius, max(1, int(target)))
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+        return cv2.dilate(binary, kernel)
+    if radius < 0:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (-2 * radius + 1, -2 * radius + 1))
+        thinner = cv2.erode(binary, kernel)
+        # Thinning must never erase the digit or cut it into dust.
+        if thinner.sum() >= 0.35 * binary.sum():
+            return thinner
+    return binary
+
+
+def normalize_digit(
+    crop: npt.NDArray[np.uint8], config: PreprocessConfig = PreprocessConfig()
+) -> npt.NDArray[np.float32]:
+    """Normalize one digit crop to MNIST format.
+
+    ``crop`` is uint8 (H, W), ink bright on a dark (0) background: a binary
+    mask or a gray image. Returns float32 (frame, frame) in [0, 1]; an empty
+    crop gives all zeros.
+    """
+    if crop.ndim != 2:
+        raise ValueError(f"crop must be 2-D (H, W), got shape {crop.shape}")
+    frame = config.frame
+    ink = crop > config.threshold
+    box = _bbox(ink)
+    if box is None:
+        return np.zeros((frame, frame), np.float32)
+    top, bottom, left, right = box
+    gray = np.where(ink[top:bottom, left:right], crop[top:bottom, left:right], 0).astype(np.uint8)
+    h, w = gray.shape
+
+    # 1. Binary shape at a fixed working resolution, where pen width can be corrected.
+    factor = config.work / max(h, w)
+    work = _scale(gray, round(w * factor), round(h * factor))
+    binary = (work > 127).astype(np.uint8) * 255
+    if not binary.any():
+        binary = (work > 0).astype(np.uint8) * 255
+    pad = config.work // 4
+    binary = cv2.copyMakeBorder(binary, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    target = config.stroke_width * config.work / config.box
+    binary = _adjust_stroke(binary, target, config.stroke_tolerance)
+
+    # 2. Longest side to ``box`` pixels; INTER_AREA gives MNIST-like anti-aliased edges.
+    top, bottom, left, right = _bbox(binary > 0) or (0, binary.shape[0], 0, binary.shape[1])
+    binary = binary[top:bottom, left:right]
+    h, w = binary.shape
+    factor = config.box / max(h, w)
+    digit = _scale(binary, max(1, round(w * factor)), max(1, round(h * factor))).astype(np.float32) / 255.0
+
+    # 3. Centre of mass to the frame's centre, with sub-pixel precision.
+    mass = float(digit.sum())
+    if mass <= 0.0:
+        return np.zeros((frame, frame), np.float32)
+    ys, xs = np.indices(digit.shape, dtype=np.float64)
+    cy = float((ys * digit).sum() / mass)
+    cx = float((xs * digit).sum() / mass)
+    centre = (frame - 1) / 2.0
+    shift = np.array([[1.0, 0.0, centre - cx], [0.0, 1.0, centre - cy]], dtype=np.float64)
+    out = cv2.warpAffine(digit, shift, (frame, frame), flags=cv2.INTER_LINEAR, borderValue=0.0)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def normalize_batch(
+    crops: list[npt.NDArray[np.uint8]], config: PreprocessConfig = PreprocessConfig()
+) -> npt.NDArray[np.float32]:
+    """Normalize several crops: float32 (N, frame, frame)."""
+    out = np.zeros((len(crops), config.frame, config.frame), np.float32)
+    for i, crop in enumerate(crops):
+        out[i] = normalize_digit(crop, config)
+    return out

@@ -1,0 +1,257 @@
+"""Train the digit CNN on MNIST train, calibrate it, evaluate it on MNIST test, save a checkpoint.
+
+Run it as ``seqdigits train`` (see ``seqdigits train --help``). Every training
+sample, clean or distorted, goes through :func:`classifier.preprocess.normalize_digit`
+- the function inference applies to segmented crops.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from classifier.augment import augment_digit, make_fragment, make_pair, make_scribble
+from classifier.model import NOT_A_DIGIT, DigitNet
+from classifier.predict import save_checkpoint
+from classifier.preprocess import PreprocessConfig, estimate_stroke_width, normalize_digit
+from datasets.mnist import load_mnist
+
+__all__ = ["TrainConfig", "TrainResult", "build_pool", "evaluate", "fit_temperature", "train"]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainConfig:
+    """Everything a training run depends on; stored in the checkpoint's metrics."""
+
+    data_dir: str | None = None
+    """MNIST directory; None uses ``$SEQDIGITS_DATA`` or the cache (see ``datasets.mnist``)."""
+    output: str = "classifier/weights/digitnet.pt"
+    epochs: float = 4.0
+    """Passes over the sample pool (clean + distorted + reject samples)."""
+    batch_size: int = 128
+    learning_rate: float = 3e-3
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.05
+    width: int = 32
+    distorted_copies: int = 1
+    """Distorted copies of each training digit, on top of the clean one."""
+    reject_fraction: float = 0.12
+    """Reject-class samples, as a fraction of the training digits."""
+    validation: int = 5000
+    """Training digits held out to fit the temperature and watch overfitting."""
+    seed: int = 0
+    threads: int = 0
+    """Torch threads and pool-building processes; 0 means all cores."""
+    download: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TrainResult:
+    path: str
+    test_accuracy: float
+    validation_accuracy: float
+    temperature: float
+    seconds: float
+    metrics: dict[str, Any]
+
+
+def _normalize_chunk(args: tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], str, int, dict[str, Any]]) -> npt.NDArray[np.uint8]:
+    images, labels, kind, seed, config_dict = args
+    config = PreprocessConfig.from_dict(config_dict)
+    rng = np.random.default_rng(seed)
+    out = np.zeros((len(images), config.frame, config.frame), np.uint8)
+    for i, image in enumerate(images):
+        if kind == "clean":
+            raw = image
+        elif kind == "distorted":
+            raw = augment_digit(image, rng)
+        else:  # reject: pairs, fragments of wide non-1 digits, stray marks
+            roll = rng.random()
+            if roll < 0.6:
+                raw = make_pair(image, images[int(rng.integers(len(images)))], rng)
+            elif roll < 0.85 and labels[i] != 1:
+                raw = make_fragment(image, rng)
+            else:
+                raw = make_scribble(rng)
+        out[i] = np.round(normalize_digit(raw, config) * 255.0).astype(np.uint8)
+    return out
+
+
+def build_pool(
+    images: npt.NDArray[np.uint8],
+    labels: npt.NDArray[np.int64],
+    *,
+    kind: str,
+    config: PreprocessConfig,
+    seed: int,
+    workers: int,
+    chunk: int = 2000,
+) -> npt.NDArray[np.uint8]:
+    """Normalize (and for ``kind`` "distorted"/"reject", first distort) a set of digits.
+
+    Returns uint8 (N, 28, 28). Chunks get their own seeds, so the result does
+    not depend on the number of workers.
+    """
+    jobs = [
+        (images[s : s + chunk], labels[s : s + chunk], kind, seed * 1_000_003 + s, config.to_dict())
+        for s in range(0, len(images), chunk)
+    ]
+    if workers <= 1:
+        parts = [_normalize_chunk(job) for job in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(_normalize_chunk, jobs))
+    return np.concatenate(parts) if parts else np.zeros((0, config.frame, config.frame), np.uint8)
+
+
+def _jitter(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Small random affine per sample (+-6 deg, +-10 % scale, +-1.5 px): imperfect crops."""
+    n = batch.shape[0]
+    angle = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(6)
+    scale = 1 + (torch.rand(n, generator=generator) * 2 - 1) * 0.1
+    shift = (torch.rand(n, 2, generator=generator) * 2 - 1) * (1.5 / 14)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta, list(batch.shape), align_corners=False)
+    return F.grid_sample(batch, grid, align_corners=False, padding_mode="zeros")
+
+
+def _logits(model: DigitNet, images: npt.NDArray[np.uint8], batch: int = 1000) -> torch.Tensor:
+    model.eval()
+    outs = []
+    with torch.inference_mode():
+        for s in range(0, len(images), batch):
+            x = torch.from_numpy(images[s : s + batch]).float().div_(255.0).unsqueeze(1)
+            outs.append(model(x))
+    return torch.cat(outs)
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """Temperature T minimizing the held-out negative log-likelihood of softmax(logits / T)."""
+    log_t = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=100)
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(logits / log_t.exp(), labels)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return float(log_t.exp().item())
+
+
+def evaluate(logits: torch.Tensor, labels: npt.NDArray[np.int64]) -> dict[str, Any]:
+    """Accuracy over the ten digits (reject column ignored), per class, and the confusion matrix."""
+    digits = logits.clone()
+    digits[:, NOT_A_DIGIT] = -math.inf
+    predicted = digits.argmax(1).numpy()
+    confusion = np.zeros((10, 10), np.int64)
+    np.add.at(confusion, (labels, predicted), 1)
+    per_class = (np.diag(confusion) / np.maximum(confusion.sum(1), 1)).tolist()
+    return {
+        "accuracy": float((predicted == labels).mean()),
+        "per_class": [round(float(v), 5) for v in per_class],
+        "confusion": confusion.tolist(),
+        "rejected": float((logits.argmax(1).numpy() == NOT_A_DIGIT).mean()),
+    }
+
+
+def train(config: TrainConfig = TrainConfig(), *, progress: bool = True) -> TrainResult:
+    """Run one training; writes ``config.output`` and returns the measured figures."""
+    start = time.perf_counter()
+    threads = config.threads or os.cpu_count() or 1
+    torch.set_num_threads(threads)
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+
+    train_split = load_mnist("train", config.data_dir, download=config.download)
+    test_split = load_mnist("test", config.data_dir, download=config.download)
+    order = rng.permutation(len(train_split))
+    val_idx, fit_idx = order[: config.validation], order[config.validation :]
+    fit_x, fit_y = train_split.images[fit_idx], train_split.labels[fit_idx]
+
+    # The stroke width normalization aims at, measured on the training digits themselves.
+    widths = [estimate_stroke_width((im > 127).astype(np.uint8)) for im in fit_x[:5000]]
+    preprocess = replace(PreprocessConfig(), stroke_width=round(float(np.median(widths)), 3))
+
+    pools_x: list[npt.NDArray[np.uint8]] = []
+    pools_y: list[npt.NDArray[np.int64]] = []
+    steps = [("clean", 0)] + [("distorted", c + 1) for c in range(config.distorted_copies)]
+    n_reject = int(config.reject_fraction * len(fit_x))
+    with tqdm(total=len(fit_x) * len(steps) + n_reject, desc="preparing samples", unit="img", disable=not progress) as bar:
+        for kind, copy in steps:
+            pools_x.append(build_pool(fit_x, fit_y, kind=kind, config=preprocess, seed=config.seed + copy, workers=threads))
+            pools_y.append(fit_y)
+            bar.update(len(fit_x))
+        pick = rng.choice(len(fit_x), n_reject, replace=False)
+        pools_x.append(build_pool(fit_x[pick], fit_y[pick], kind="reject", config=preprocess, seed=config.seed + 99, workers=threads))
+        pools_y.append(np.full(n_reject, NOT_A_DIGIT, np.int64))
+        bar.update(n_reject)
+        val_x = build_pool(train_split.images[val_idx], train_split.labels[val_idx], kind="clean", config=preprocess, seed=0, workers=threads)
+        test_x = build_pool(test_split.images, test_split.labels, kind="clean", config=preprocess, seed=0, workers=threads)
+    pool_x = torch.from_numpy(np.concatenate(pools_x))
+    pool_y = torch.from_numpy(np.concatenate(pools_y))
+
+    model = DigitNet(width=config.width)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    steps_per_epoch = math.ceil(len(pool_y) / config.batch_size)
+    total_steps = max(1, int(config.epochs * steps_per_epoch))
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.learning_rate, total_steps=total_steps)
+    generator = torch.Generator().manual_seed(config.seed)
+
+    step = 0
+    with tqdm(total=total_steps, desc="training", unit="batch", disable=not progress) as bar:
+        while step < total_steps:
+            model.train()
+            permutation = torch.randperm(len(pool_y), generator=generator)
+            for s in range(0, len(permutation), config.batch_size):
+                if step >= total_steps:
+                    break
+                idx = permutation[s : s + config.batch_size]
+                x = _jitter(pool_x[idx].float().div_(255.0).unsqueeze(1), generator)
+                loss = F.cross_entropy(model(x), pool_y[idx], label_smoothing=config.label_smoothing)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                step += 1
+                bar.update(1)
+                if step % 50 == 0:
+                    bar.set_postfix(loss=f"{loss.item():.3f}")
+
+    val_y = train_split.labels[val_idx]
+    val_logits = _logits(model, val_x)
+    temperature = fit_temperature(val_logits, torch.from_numpy(val_y))
+    validation = evaluate(val_logits, val_y)
+    test = evaluate(_logits(model, test_x), test_split.labels)
+    seconds = time.perf_counter() - start
+    metrics = {
+        "mnist_test": test,
+        "validation_accuracy": validation["accuracy"],
+        "temperature": temperature,
+        "training_seconds": round(seconds, 1),
+        "threads": threads,
+        "samples": int(len(pool_y)),
+        "config": asdict(config),
+    }
+    save_checkpoint(config.output, model, width=config.width, preprocess=preprocess, temperature=temperature, metrics=metrics)
+    return TrainResult(
+        path=str(Path(config.output)),
+        test_accuracy=test["accuracy"],
+        validation_accuracy=validation["accuracy"],
+        temperature=temperature,
+        seconds=seconds,
+        metrics=metrics,
+    )

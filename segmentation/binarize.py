@@ -1,0 +1,84 @@
+"""Gray image -> ink mask: polarity, illumination, thresholding, specks."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from skimage.filters import threshold_sauvola
+
+__all__ = ["Method", "binarize", "ink_is_dark", "is_blank"]
+
+Method = Literal["auto", "otsu", "sauvola"]
+
+#: Below this spread of gray levels (robust range, 0-255) an image holds no writing.
+MIN_CONTRAST = 24.0
+
+
+def ink_is_dark(gray: npt.NDArray[np.uint8]) -> bool:
+    """True for dark ink on light paper: paper is most of the page, so it sits on the median's side."""
+    threshold, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return float((gray > threshold).mean()) >= 0.5
+
+
+def is_blank(gray: npt.NDArray[np.uint8]) -> bool:
+    """True when the image has too little contrast to hold any writing."""
+    lo, hi = np.percentile(gray, [0.5, 99.5])
+    return float(hi - lo) < MIN_CONTRAST
+
+
+def _flatten_background(ink: npt.NDArray[np.uint8], size: int) -> npt.NDArray[np.uint8]:
+    """Subtract a background estimate (a morphological opening larger than any stroke)."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    background = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+    return cv2.subtract(ink, background)
+
+
+def binarize(
+    gray: npt.NDArray[np.uint8],
+    *,
+    method: Method = "auto",
+    dark_ink: bool | None = None,
+    window: int | None = None,
+) -> npt.NDArray[np.bool_]:
+    """Ink mask of a gray image.
+
+    ``gray``: uint8 (H, W). ``dark_ink``: None detects polarity. ``method``:
+    "otsu" thresholds globally, "sauvola" locally (uneven light), "auto" picks
+    Sauvola when the background varies across the page. ``window``: Sauvola's
+    odd window in pixels (default: a fifth of the shorter side). Returns bool
+    (H, W), True on ink; all False for a blank page.
+    """
+    if gray.ndim != 2 or gray.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 (H, W) image, got {gray.dtype} {gray.shape}")
+    if gray.size == 0 or is_blank(gray):
+        return np.zeros(gray.shape, bool)
+    if dark_ink is None:
+        dark_ink = ink_is_dark(gray)
+    ink = cv2.bitwise_not(gray) if dark_ink else gray.copy()
+    short = min(gray.shape)
+    win = window or max(15, (short // 5) | 1)
+    if method == "auto":
+        # Paper brightness varies under a shadow or a gradient: look at the background alone.
+        blurred = cv2.blur(ink, (win, win))
+        lo, hi = np.percentile(blurred, [5, 95])
+        method = "sauvola" if hi - lo > 40 else "otsu"
+    if method == "otsu":
+        _, mask = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        result = mask > 0
+    elif method == "sauvola":
+        flat = _flatten_background(ink, win)
+        if is_blank(flat):
+            return np.zeros(gray.shape, bool)
+        # Sauvola on the flattened image, confirmed by a global Otsu level to avoid paper texture.
+        local = flat > threshold_sauvola(flat, window_size=win | 1, k=0.2)
+        level, _ = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        result = local & (flat > 0.5 * level)
+    else:
+        raise ValueError(f"unknown method {method!r}")
+    # A page that is mostly "ink" was mis-thresholded paper texture, not writing.
+    if result.mean() > 0.5:
+        return np.zeros(gray.shape, bool)
+    return result

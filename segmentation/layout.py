@@ -1,0 +1,276 @@
+"""Ink mask -> atoms and candidate digits of one line (over-segmentation).
+
+The line is deskewed, split into connected components, cleared of specks,
+and every component wide enough to hold two digits gets candidate cuts at the
+minima of its column profile. Runs of consecutive atoms become candidates;
+the decoder picks the best path through them, using the classifier's scores
+(see :mod:`segmentation.decode`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from segmentation.types import Atom, Box, Candidate, LineLayout
+
+__all__ = ["estimate_skew", "estimate_slant", "propose", "remove_specks"]
+
+
+def estimate_skew(mask: npt.NDArray[np.bool_], *, max_angle: float = 20.0, min_elongation: float = 2.0) -> float:
+    """Angle in degrees of the line of ink (counter-clockwise positive, image y down).
+
+    From the principal axis of the ink pixels; 0.0 when the ink is not clearly
+    elongated (a single digit) or tilts more than ``max_angle``.
+    """
+    ys, xs = np.nonzero(mask)
+    if xs.size < 20:
+        return 0.0
+    if xs.size > 50_000:
+        pick = np.linspace(0, xs.size - 1, 50_000).astype(np.int64)
+        xs, ys = xs[pick], ys[pick]
+    cov = np.cov(np.vstack([xs, ys]).astype(np.float64))
+    values, vectors = np.linalg.eigh(cov)
+    if values[0] <= 0 or math.sqrt(values[1] / values[0]) < min_elongation:
+        return 0.0
+    vx, vy = vectors[:, 1]
+    angle = -math.degrees(math.atan2(vy, vx))
+    if angle > 90:
+        angle -= 180
+    elif angle < -90:
+        angle += 180
+    return angle if abs(angle) <= max_angle else 0.0
+
+
+def _rotation(shape: tuple[int, int], angle: float) -> tuple[npt.NDArray[np.float64], tuple[int, int]]:
+    """Affine matrix rotating by ``angle`` degrees about the centre, into a canvas that holds it all."""
+    h, w = shape
+    matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), -angle, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    new_w, new_h = int(math.ceil(h * sin + w * cos)), int(math.ceil(h * cos + w * sin))
+    matrix[0, 2] += new_w / 2.0 - w / 2.0
+    matrix[1, 2] += new_h / 2.0 - h / 2.0
+    return matrix, (new_h, new_w)
+
+
+def estimate_slant(ink: npt.NDArray[np.uint8], *, max_slant: float = 0.6, steps: int = 13) -> float:
+    """Shear ``k`` (dx per dy, positive when strokes lean right) that makes the writing upright.
+
+    Picks the shear whose column profile is most peaked (sum of squared
+    column counts): upright strokes stack their ink in few columns.
+    """
+    h, w = ink.shape
+    if not ink.any():
+        return 0.0
+    best, best_score = 0.0, -1.0
+    for k in np.linspace(-max_slant, max_slant, steps):
+        matrix, size = _shear(ink.shape, float(k))
+        columns = cv2.warpAffine(ink, matrix, size, flags=cv2.INTER_NEAREST, borderValue=0).astype(bool).sum(axis=0)
+        score = float((columns.astype(np.float64) ** 2).sum())
+        # Prefer no shear unless another is clearly better.
+        if k == 0.0:
+            score *= 1.02
+        if score > best_score:
+            best, best_score = float(k), score
+    return best
+
+
+def _shear(shape: tuple[int, int], k: float) -> tuple[npt.NDArray[np.float64], tuple[int, int]]:
+    """Affine matrix x' = x + k * (y - h/2) (+ shift into a canvas that holds it all) and the canvas size (w, h)."""
+    h, w = shape
+    extra = abs(k) * h / 2.0
+    matrix = np.array([[1.0, k, -k * h / 2.0 + extra], [0.0, 1.0, 0.0]])
+    return matrix, (int(math.ceil(w + 2 * extra)), h)
+
+
+def _line_height(heights: npt.NDArray[np.int64], areas: npt.NDArray[np.int64]) -> float:
+    big = heights[areas >= 0.1 * areas.max()]
+    tall = big[big >= 0.5 * big.max()]
+    return float(np.median(tall))
+
+
+def remove_specks(
+    stats: npt.NDArray[np.int32], *, line_height: float, min_area_ratio: float = 0.012, max_size_ratio: float = 0.2
+) -> npt.NDArray[np.bool_]:
+    """Keep-mask over components (row 0 is the background): drop those both tiny in area and in extent.
+
+    ``stats``: cv2 connected-component stats. Thresholds are relative to the
+    line height, so they hold at any image scale. A detached bar (the top of
+    a 5) is small in area but not in extent, and is kept.
+    """
+    keep = np.zeros(stats.shape[0], bool)
+    h2 = line_height * line_height
+    for i in range(1, stats.shape[0]):
+        _, _, w, h, area = stats[i]
+        keep[i] = not (area < min_area_ratio * h2 and max(w, h) < max_size_ratio * line_height)
+    return keep
+
+
+def _cuts(columns: npt.NDArray[np.float64], line_height: float, *, max_cuts: int) -> list[int]:
+    """Column offsets where a component may be cut: minima of its ink profile, away from its ends."""
+    width = columns.size
+    margin = max(2, int(0.15 * line_height))
+    spacing = max(2, int(0.22 * line_height))
+    if width < 2 * margin + 1:
+        return []
+    smooth = np.convolve(columns, np.ones(3) / 3.0, mode="same")
+    found: list[tuple[float, int]] = []
+    for x in range(margin, width - margin):
+        window = smooth[max(0, x - margin // 2) : x + margin // 2 + 1]
+        if smooth[x] <= window.min() + 1e-9:
+            found.append((float(smooth[x]), x))
+    # Digits touch at thin joints; the cheapest cuts come first, spaced apart.
+    chosen: list[int] = []
+    for _, x in sorted(found):
+        if all(abs(x - c) >= spacing for c in chosen):
+            chosen.append(x)
+        if len(chosen) == max_cuts:
+            break
+    # A long smooth blob with no clear minimum still gets cuts a digit's width apart.
+    if not chosen and width > 1.2 * line_height:
+        pieces = round(width / (0.7 * line_height))
+        chosen = [round(width * k / pieces) for k in range(1, pieces)]
+    return sorted(chosen)
+
+
+def _gap(a: Atom, b: Atom) -> int:
+    """Horizontal gap from atom ``a`` to ``b`` (negative when they overlap)."""
+    return max(a.box.x, b.box.x) - min(a.box.right, b.box.right)
+
+
+def propose(
+    mask: npt.NDArray[np.bool_],
+    *,
+    deskew: bool = True,
+    deslant: bool = True,
+    max_atoms: int = 8,
+    cuts_per_height: float = 3.0,
+    split_ratio: float = 0.55,
+    max_width_ratio: float = 1.6,
+    max_merge_gap: float = 0.25,
+    scale: float = 1.0,
+) -> LineLayout:
+    """Over-segment one line of writing into atoms and candidate digits.
+
+    ``mask``: bool (H, W), True on ink, already at working scale; ``scale`` is
+    working pixels per input pixel, used to report boxes in input pixels.
+    ``deskew`` levels a tilted line; ``deslant`` shears slanted writing
+    upright, so that vertical cuts separate touching digits.
+    Components wider than ``split_ratio`` x line height get up to
+    ``cuts_per_height`` cut candidates per line height of width;
+    candidates span at most ``max_atoms`` atoms and ``max_width_ratio`` x line
+    height, and join atoms of different components only across gaps below
+    ``max_merge_gap`` x line height.
+    """
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be 2-D, got shape {mask.shape}")
+    angle = estimate_skew(mask) if deskew else 0.0
+    source_shape = mask.shape
+    ink = mask.astype(np.uint8) * 255
+    matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    if abs(angle) >= 0.5:
+        matrix, shape = _rotation(source_shape, angle)
+        ink = cv2.warpAffine(ink, matrix, (shape[1], shape[0]), flags=cv2.INTER_NEAREST, borderValue=0)
+    slant = estimate_slant(ink) if deslant else 0.0
+    if slant:
+        shear, size = _shear(ink.shape, slant)
+        ink = cv2.warpAffine(ink, shear, size, flags=cv2.INTER_NEAREST, borderValue=0)
+        matrix = np.vstack([shear, [0.0, 0.0, 1.0]]) @ np.vstack([matrix, [0.0, 0.0, 1.0]])
+        matrix = matrix[:2]
+    inverse = cv2.invertAffineTransform(matrix)
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale)
+    line_height = _line_height(stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA])
+    keep = remove_specks(stats, line_height=line_height)
+
+    atoms: list[Atom] = []
+    for label in np.flatnonzero(keep):
+        x, y, w, h, _ = (int(v) for v in stats[label])
+        own = labels[y : y + h, x : x + w] == label
+        max_cuts = max(1, int(cuts_per_height * w / line_height))
+        profile = own.sum(axis=0).astype(np.float64)
+        cuts = _cuts(profile, line_height, max_cuts=max_cuts) if w > split_ratio * line_height else []
+        edges = [0, *cuts, w]
+        for a, b in zip(edges[:-1], edges[1:]):
+            part = own[:, a:b]
+            rows = np.flatnonzero(part.any(axis=1))
+            cols = np.flatnonzero(part.any(axis=0))
+            if rows.size == 0:
+                continue
+            box = Box(x + a + int(cols[0]), y + int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+            atoms.append(Atom(int(label), x + a, x + b, box, cut_left=a > 0, cut_right=b < w))
+    atoms.sort(key=lambda t: (t.box.x + t.box.width / 2.0, t.box.y))
+
+    candidates: list[Candidate] = []
+    for start in range(len(atoms)):
+        for end in range(start + 1, min(len(atoms), start + max_atoms) + 1):
+            run = atoms[start:end]
+            if end - start > 1 and _gap(run[-2], run[-1]) > max_merge_gap * line_height:
+                break
+            left = min(t.box.x for t in run)
+            right = max(t.box.right for t in run)
+            if end - start > 1 and right - left > max_width_ratio * line_height:
+                break
+            candidates.append(_candidate(run, start, end, labels, line_height, inverse, scale, source_shape))
+    return LineLayout(atoms=tuple(atoms), candidates=tuple(candidates), line_height=line_height, angle=angle, scale=scale)
+
+
+def _candidate(
+    run: list[Atom],
+    start: int,
+    end: int,
+    labels: npt.NDArray[np.int32],
+    line_height: float,
+    inverse: npt.NDArray[np.float64],
+    scale: float,
+    source_shape: tuple[int, int],
+) -> Candidate:
+    left = min(t.box.x for t in run)
+    top = min(t.box.y for t in run)
+    right = max(t.box.right for t in run)
+    bottom = max(t.box.bottom for t in run)
+    crop = np.zeros((bottom - top, right - left), np.uint8)
+    for t in run:
+        region = labels[top:bottom, t.x0 : t.x1] == t.label
+        crop[:, t.x0 - left : t.x1 - left][region] = 255
+
+    # Map the ink itself (pixel corners) back through deskew/deslant and the working scale:
+    # mapping the box corners would inflate the box of a slanted digit.
+    ys, xs = np.nonzero(crop)
+    xs = xs.astype(np.float64) + left
+    ys = ys.astype(np.float64) + top
+    points = np.concatenate([np.stack([xs + dx, ys + dy, np.ones_like(xs)], axis=1) for dx in (0.0, 1.0) for dy in (0.0, 1.0)])
+    back = points @ inverse.T / scale
+    h, w = source_shape[0] / scale, source_shape[1] / scale
+    x0, y0 = max(0.0, back[:, 0].min()), max(0.0, back[:, 1].min())
+    x1, y1 = min(w, back[:, 0].max()), min(h, back[:, 1].max())
+    box = Box(int(math.floor(x0)), int(math.floor(y0)), max(1, int(math.ceil(x1 - x0))), max(1, int(math.ceil(y1 - y0))))
+    return Candidate(start=start, end=end, crop=crop, box=box, prior=_prior(run, right - left, bottom - top, line_height))
+
+
+def _prior(run: list[Atom], width: int, height: int, line_height: float) -> float:
+    """Geometric log-plausibility that a run of atoms is one digit (0 best)."""
+    penalty = 0.0
+    # Using a cut costs a little: split only where the classifier says so.
+    penalty += 0.5 * (run[0].cut_left + run[-1].cut_right)
+    for a, b in zip(run[:-1], run[1:]):
+        if a.label == b.label:
+            continue  # re-joining the pieces of one component is free
+        narrow = min(a.box.width, b.box.width)
+        overlap = -_gap(a, b)
+        small = min(a.box.height, b.box.height) < 0.6 * line_height
+        if overlap >= 0.5 * narrow or small:
+            continue  # a broken stroke or a detached bar
+        penalty += 1.5
+    if height < 0.4 * line_height:
+        penalty += 2.0  # a dash or a dot is no digit
+    if height < 0.7 * line_height:
+        penalty += 4.0 * (0.7 - height / line_height)  # digits of one line are of a size
+    if width > 1.2 * line_height:
+        penalty += 3.0 * (width / line_height - 1.2)
+    return -penalty

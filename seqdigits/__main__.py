@@ -1,0 +1,3 @@
+from seqdigits.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,163 @@
+"""The ``seqdigits`` command: a thin layer over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seqdigits", description="Read strings of handwritten digits from images.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    read = sub.add_parser("read", help="read the digits in one or more images")
+    read.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, GIF, BMP, TIFF, WebP)")
+    read.add_argument("--json", action="store_true", help="print one JSON object per image (JSON lines)")
+    read.add_argument("--length", type=_positive, help="expected number of digits")
+    read.add_argument("--debug-dir", type=Path, help="write each image with its boxes, digits and confidences here")
+    read.add_argument("--weights", type=Path, help="checkpoint to use instead of the packaged weights")
+
+    train = sub.add_parser("train", help="train the digit classifier on MNIST and write a checkpoint")
+    train.add_argument("--data", help="MNIST directory (default: $SEQDIGITS_DATA or the cache)")
+    train.add_argument("--download", action="store_true", help="download MNIST (checksums verified) if missing")
+    train.add_argument("--output", default="classifier/weights/digitnet.pt", help="checkpoint path to write")
+    train.add_argument("--epochs", type=float, default=4.0, help="passes over the sample pool")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
+
+    ev = sub.add_parser("eval", help="MNIST test accuracy and sequence accuracy on generated lines")
+    ev.add_argument("--data", help="MNIST directory (default: $SEQDIGITS_DATA or the cache)")
+    ev.add_argument("--download", action="store_true")
+    ev.add_argument("--weights", type=Path)
+    ev.add_argument("--lines", type=_positive, default=200, help="generated lines per gap kind")
+    ev.add_argument("--length", type=_positive, default=5, help="digits per generated line")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--json", action="store_true")
+
+    serve = sub.add_parser("serve", help="run the HTTP service (Litestar on uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=_positive, default=1, help="worker processes, each with its own model")
+    serve.add_argument("--weights", type=Path)
+    serve.add_argument("--max-upload-mb", type=float, default=10.0, help="largest accepted request body")
+    return parser
+
+
+def _read(args: argparse.Namespace) -> int:
+    from seqdigits.errors import SeqdigitsError
+    from seqdigits.image import load_image
+    from seqdigits.recognizer import load_recognizer
+    from seqdigits.render import draw_reading
+
+    try:
+        recognizer = load_recognizer(args.weights)
+    except SeqdigitsError as exc:
+        print(f"seqdigits: error: {exc}", file=sys.stderr)
+        return 2
+    if args.debug_dir:
+        args.debug_dir.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for name in args.images:
+        try:
+            gray = load_image(name, max_pixels=recognizer.max_pixels)
+            reading = recognizer.read(gray, length=args.length)
+        except SeqdigitsError as exc:
+            failed += 1
+            if args.json:
+                print(json.dumps({"image": name, "error": str(exc), "type": type(exc).__name__}))
+            else:
+                print(f"seqdigits: error: {name}: {exc}", file=sys.stderr)
+            continue
+        if args.json:
+            print(json.dumps({"image": name, **reading.to_dict()}))
+        else:
+            digits = " ".join(f"{c.digit}:{c.confidence:.2f}" for c in reading.characters)
+            prefix = f"{name}\t" if len(args.images) > 1 else ""
+            print(f"{prefix}{reading.text or '(no digits)'}\tconfidence {reading.confidence:.3f}\t[{digits}]")
+        if args.debug_dir:
+            import cv2
+
+            target = args.debug_dir / (Path(name).stem + ".seqdigits.png")
+            cv2.imwrite(str(target), draw_reading(gray, reading))
+    return 1 if failed else 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from classifier.train import TrainConfig, train
+    from datasets.mnist import MnistError
+
+    config = TrainConfig(
+        data_dir=args.data, output=args.output, epochs=args.epochs, seed=args.seed, threads=args.threads, download=args.download
+    )
+    try:
+        result = train(config)
+    except MnistError as exc:
+        print(f"seqdigits: error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {result.path} ({os.path.getsize(result.path) / 1e6:.2f} MB): MNIST test accuracy "
+        f"{result.test_accuracy:.4%}, temperature {result.temperature:.3f}, {result.seconds / 60:.1f} min"
+    )
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from datasets.mnist import MnistError, load_mnist
+    from seqdigits.evaluate import evaluate_digits, evaluate_lines
+    from seqdigits.recognizer import load_recognizer
+
+    try:
+        test = load_mnist("test", args.data, download=args.download)
+    except MnistError as exc:
+        print(f"seqdigits: error: {exc}", file=sys.stderr)
+        return 2
+    recognizer = load_recognizer(args.weights)
+    digits = evaluate_digits(recognizer, test)
+    lines = evaluate_lines(recognizer, test, lines=args.lines, length=args.length, seed=args.seed)
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps({"mnist_test": asdict(digits), "lines": [asdict(r) for r in lines]}))
+        return 0
+    print(f"MNIST test accuracy: {digits.accuracy:.4%} ({digits.count} digits)")
+    print("per class: " + "  ".join(f"{d}:{a:.4f}" for d, a in enumerate(digits.per_class)))
+    print("confusion (rows true, columns predicted):")
+    print("      " + " ".join(f"{d:>5}" for d in range(10)))
+    for d, row in enumerate(digits.confusion):
+        print(f"  {d}:  " + " ".join(f"{v:>5}" for v in row))
+    print(f"\ngenerated {args.length}-digit lines from MNIST test digits, {args.lines} per gap kind:")
+    print(f"  {'gap':<12} {'sequence':>9} {'character':>10} {'median ms':>10}")
+    for r in lines:
+        print(f"  {r.gap:<12} {r.sequence_accuracy:>9.3f} {r.character_accuracy:>10.3f} {r.median_ms:>10.1f}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from service.app import serve
+
+    serve(host=args.host, port=args.port, workers=args.workers, weights=args.weights, max_upload_mb=args.max_upload_mb)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``seqdigits`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    handlers = {"read": _read, "train": _train, "eval": _eval, "serve": _serve}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

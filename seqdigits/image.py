@@ -1,0 +1,132 @@
+"""Decode any supported input, once, into the uint8 (H, W) gray array the pipeline works on."""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from seqdigits.errors import CorruptImageError, ImageError, ImageNotFoundError, ImageTooLargeError, UnsupportedImageError
+
+__all__ = ["DEFAULT_MAX_PIXELS", "ImageInput", "decode_image", "load_image", "to_gray"]
+
+#: Pixel-count limit, checked from the header before any pixel is decoded.
+DEFAULT_MAX_PIXELS = 50_000_000
+
+ImageInput = Union[str, os.PathLike, bytes, bytearray, memoryview, Image.Image, npt.NDArray]  # noqa: UP007
+
+
+def _check_pixels(width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"image is {width}x{height} = {width * height:,} pixels, over the limit of {max_pixels:,}"
+        )
+
+
+def decode_image(data: bytes | bytearray | memoryview, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Decode encoded image bytes into a PIL image, upright per its EXIF orientation.
+
+    Raises :class:`CorruptImageError` (empty, truncated, damaged),
+    :class:`UnsupportedImageError` (not an image) or :class:`ImageTooLargeError`.
+    """
+    raw = bytes(data)
+    if not raw:
+        raise CorruptImageError("the image is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(raw))
+            _check_pixels(image.width, image.height, max_pixels)
+            image.load()
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooLargeError(f"image is over the limit of {max_pixels:,} pixels (a decompression bomb?): {exc}") from exc
+    except UnidentifiedImageError as exc:
+        raise UnsupportedImageError(
+            "not a recognised image: expected PNG, JPEG, GIF, BMP, TIFF or WebP data"
+        ) from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise CorruptImageError(f"the image data is truncated or damaged: {exc}") from exc
+    try:
+        return ImageOps.exif_transpose(image) or image
+    except Exception:  # a broken EXIF block must not lose the picture
+        return image
+
+
+def to_gray(image: Image.Image) -> npt.NDArray[np.uint8]:
+    """PIL image of any mode -> uint8 (H, W) luminance; transparency is laid over white paper."""
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        lo, hi = float(values.min()), float(values.max())
+        top = 65535.0 if mode.startswith("I;16") else (hi if hi > 255 else 255.0)
+        low = 0.0 if lo >= 0 else lo
+        return np.clip((values - low) / max(top - low, 1e-9) * 255.0, 0, 255).astype(np.uint8)
+    if mode == "P":
+        image = image.convert("RGBA")
+    elif mode in ("LA", "PA", "La"):
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "RGBa"):
+        paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(paper, image.convert("RGBA"))
+    if image.mode != "L":
+        image = image.convert("RGB").convert("L")
+    return np.asarray(image, dtype=np.uint8).copy()
+
+
+def _array_to_gray(array: npt.NDArray) -> npt.NDArray[np.uint8]:
+    a = np.asarray(array)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or a.size == 0:
+        raise ImageError(f"expected an array of shape (H, W), (H, W, 3) or (H, W, 4), got {a.shape}")
+    if a.dtype == np.bool_:
+        a = np.where(a, 255, 0).astype(np.uint8)
+    elif a.dtype == np.uint16:
+        a = (a >> 8).astype(np.uint8)
+    elif np.issubdtype(a.dtype, np.floating):
+        if not np.isfinite(a).all():
+            raise ImageError("the image array holds NaN or infinite values")
+        scale = 255.0 if a.max() <= 1.0 else 1.0
+        a = np.clip(a * scale, 0, 255).astype(np.uint8)
+    elif a.dtype != np.uint8:
+        a = np.clip(a, 0, 255).astype(np.uint8)
+    if a.ndim == 2:
+        return np.ascontiguousarray(a)
+    # Arrays arrive in RGB(A) order, as from PIL or imageio.
+    mode = "RGBA" if a.shape[2] == 4 else "RGB"
+    return to_gray(Image.fromarray(np.ascontiguousarray(a), mode=mode))
+
+
+def load_image(source: ImageInput, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> npt.NDArray[np.uint8]:
+    """Any supported input -> uint8 (H, W) gray.
+
+    ``source``: a path, encoded bytes, a PIL image, or a numpy array (gray,
+    RGB or RGBA; uint8, uint16, bool or float in [0, 1]).
+    """
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise ImageNotFoundError(f"no such image file: {path}")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImageError(f"cannot read {path}: {exc}") from exc
+        return to_gray(decode_image(data, max_pixels=max_pixels))
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return to_gray(decode_image(source, max_pixels=max_pixels))
+    if isinstance(source, Image.Image):
+        _check_pixels(source.width, source.height, max_pixels)
+        return to_gray(ImageOps.exif_transpose(source) or source)
+    if isinstance(source, np.ndarray):
+        if source.ndim >= 2:
+            _check_pixels(int(source.shape[1]), int(source.shape[0]), max_pixels)
+        return _array_to_gray(source)
+    raise ImageError(f"cannot read an image from {type(source).__name__}; pass a path, bytes, a PIL image or an array")

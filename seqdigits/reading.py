@@ -1,0 +1,57 @@
+"""The records a reading is made of: frozen, typed, plain Python values, JSON-ready."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from segmentation.types import Box
+
+__all__ = ["Alternative", "Box", "Character", "Reading"]
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """Another digit the classifier considered for a character, with its probability."""
+
+    digit: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class Character:
+    """One digit of a reading.
+
+    ``confidence``: calibrated probability (0-1) that ``digit`` is right;
+    ``box``: where it stands, in pixels of the input image (after EXIF rotation);
+    ``alternatives``: the next most likely digits, most likely first.
+    """
+
+    digit: str
+    confidence: float
+    box: Box
+    alternatives: tuple[Alternative, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The digits of one image, left to right.
+
+    ``confidence``: probability that the whole ``text`` is right (the product
+    of the characters' confidences; 0.0 for an empty reading, which always
+    deserves a human look). ``width``/``height``: the input's size in pixels.
+    """
+
+    text: str
+    confidence: float
+    characters: tuple[Character, ...]
+    width: int
+    height: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dicts and lists, ready for ``json.dumps``."""
+        data = asdict(self)
+        data["characters"] = [
+            {**c, "alternatives": list(c["alternatives"])} for c in data["characters"]
+        ]
+        return data

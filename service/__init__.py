@@ -1,0 +1,1 @@
+"""HTTP service for seqdigits (Litestar on uvicorn)."""

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from classifier.preprocess import PreprocessConfig, estimate_stroke_width, normalize_digit
+
+CONFIG = PreprocessConfig()
+
+
+def _centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    ys, xs = np.indices(image.shape)
+    mass = image.sum()
+    return float((ys * image).sum() / mass), float((xs * image).sum() / mass)
+
+
+def _ring(size: int, thickness: int) -> np.ndarray:
+    crop = np.zeros((size, int(size * 0.7)), np.uint8)
+    cv2.ellipse(crop, (crop.shape[1] // 2, size // 2), (crop.shape[1] // 2 - thickness, size // 2 - thickness), 0, 0, 360, 255, thickness)
+    return crop
+
+
+@pytest.mark.parametrize("size,offset", [(40, 0), (300, 17), (13, 5)])
+def test_centre_of_mass_lands_at_the_centre(size: int, offset: int) -> None:
+    crop = np.zeros((size + 2 * offset, size + 3 * offset), np.uint8)
+    # An L shape: its centre of mass is far from its box centre.
+    cv2.rectangle(crop, (offset, offset), (offset + size // 5, offset + size - 1), 255, -1)
+    cv2.rectangle(crop, (offset, offset + size - size // 5), (offset + size - 1, offset + size - 1), 255, -1)
+    out = normalize_digit(crop, CONFIG)
+    cy, cx = _centre_of_mass(out)
+    assert abs(cy - 13.5) < 0.5 and abs(cx - 13.5) < 0.5
+
+
+def test_aspect_ratio_is_kept_and_longest_side_is_20() -> None:
+    crop = np.zeros((200, 120), np.uint8)
+    # A 160 x 80 frame (aspect 2:1) drawn with a pen of MNIST's relative width, so pen correction leaves it be.
+    cv2.rectangle(crop, (20, 20), (99, 179), 255, 18)
+    out = normalize_digit(crop, CONFIG)
+    rows = np.flatnonzero(out.max(axis=1) > 0.5)
+    cols = np.flatnonzero(out.max(axis=0) > 0.5)
+    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    assert height in (19, 20, 21)
+    assert 9 <= width <= 11  # 20 / 2 = 10, give or take the anti-aliased edge
+
+
+@pytest.mark.parametrize("pen", [3, 10, 30])
+def test_stroke_width_is_brought_to_mnist_width(pen: int) -> None:
+    out = normalize_digit(_ring(400, pen), CONFIG)
+    width = estimate_stroke_width((out > 0.5).astype(np.uint8))
+    assert abs(width - CONFIG.stroke_width) < 1.0
+
+
+def test_output_range_shape_and_polarity() -> None:
+    out = normalize_digit(_ring(60, 6), CONFIG)
+    assert out.shape == (28, 28) and out.dtype == np.float32
+    assert out.min() >= 0.0 and out.max() <= 1.0
+    assert out[0, :].max() == 0.0 and out[:, 0].max() == 0.0  # background stays black
+
+
+def test_empty_crop_gives_zeros() -> None:
+    assert not normalize_digit(np.zeros((30, 30), np.uint8), CONFIG).any()
+
+
+def test_rejects_colour_crops() -> None:
+    with pytest.raises(ValueError):
+        normalize_digit(np.zeros((5, 5, 3), np.uint8), CONFIG)
+
+
+def test_mnist_digits_change_little(mnist_test) -> None:  # type: ignore[no-untyped-def]
+    images = mnist_test.images[:200]
+    out = np.stack([normalize_digit(im, CONFIG) for im in images])
+    assert float(np.abs(out - images / 255.0).mean()) < 0.08
+
+
+def test_config_round_trips_through_a_dict() -> None:
+    config = PreprocessConfig(stroke_width=2.5)
+    assert PreprocessConfig.from_dict({**config.to_dict(), "unknown": 1}) == config

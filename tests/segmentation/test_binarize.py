@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from segmentation import binarize, ink_is_dark, is_blank
+
+
+def _page(dark_ink: bool = True, gradient: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    truth = np.zeros((120, 300), np.uint8)
+    cv2.putText(truth, "2024", (20, 95), cv2.FONT_HERSHEY_SIMPLEX, 3, 255, 8)
+    truth = truth > 0
+    paper = np.full(truth.shape, 230.0)
+    if gradient:  # a shadow falling across the page: 230 on the left down to 90 on the right
+        paper = paper - np.linspace(0, 140, truth.shape[1])[None, :]
+    image = np.where(truth, paper * 0.25, paper)
+    if not dark_ink:
+        image = 255 - image
+    return image.astype(np.uint8), truth
+
+
+@pytest.mark.parametrize("dark_ink", [True, False])
+def test_polarity_is_detected(dark_ink: bool) -> None:
+    image, truth = _page(dark_ink)
+    assert ink_is_dark(image) is dark_ink
+    mask = binarize(image)
+    assert (mask == truth).mean() > 0.99
+
+
+def test_shadowed_page_uses_local_thresholding() -> None:
+    image, truth = _page(gradient=True)
+    # A global threshold loses the digits in the shadow; "auto" must not.
+    _, otsu = cv2.threshold(255 - image, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    assert ((otsu > 0) == truth).mean() < 0.9
+    mask = binarize(image)
+    recall = (mask & truth).sum() / truth.sum()
+    precision = (mask & truth).sum() / max(mask.sum(), 1)
+    assert recall > 0.9 and precision > 0.9
+
+
+def test_blank_and_faint_noise_pages_have_no_ink() -> None:
+    blank = np.full((100, 200), 240, np.uint8)
+    noisy = np.clip(240 + np.random.default_rng(0).normal(0, 3, (100, 200)), 0, 255).astype(np.uint8)
+    assert is_blank(blank) and is_blank(noisy)
+    assert not binarize(blank).any() and not binarize(noisy).any()
+
+
+def test_rejects_non_gray_input() -> None:
+    with pytest.raises(ValueError):
+        binarize(np.zeros((10, 10, 3), np.uint8))

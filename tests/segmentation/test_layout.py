@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from datasets.synth import LineGenerator, SynthConfig
+from segmentation import Box, binarize, decode, estimate_skew, geometric_scores, propose, segment_digits
+
+
+def _bars(n: int, gap: int = 30, height: int = 60, width: int = 30) -> np.ndarray:
+    mask = np.zeros((100, 40 + n * (width + gap)), bool)
+    for i in range(n):
+        x = 20 + i * (width + gap)
+        mask[20 : 20 + height, x : x + width] = True
+        mask[20 + 8 : 20 + height - 8, x + 8 : x + width - 8] = False  # hollow: like a 0
+    return mask
+
+
+def test_separate_components_give_one_box_each_in_order() -> None:
+    boxes = segment_digits(_bars(4))
+    assert [b.x for b in boxes] == [20, 80, 140, 200]
+    assert all(b.width == 30 and b.height == 60 for b in boxes)
+
+
+def test_detached_bar_is_merged_with_its_digit() -> None:
+    mask = np.zeros((120, 200), bool)
+    cv2.line(mask.view(np.uint8), (60, 20), (110, 20), 1, 6)  # the top bar of a 5, not touching
+    cv2.ellipse(mask.view(np.uint8), (80, 75), (25, 25), 0, 120, 420, 1, 6)
+    assert len(segment_digits(mask)) == 1
+
+
+def test_broken_stroke_is_merged() -> None:
+    mask = np.zeros((120, 120), bool)
+    u = mask.view(np.uint8)
+    cv2.line(u, (40, 20), (40, 60), 1, 6)  # a 4 drawn with a pen that skipped
+    cv2.line(u, (40, 60), (80, 60), 1, 6)
+    cv2.line(u, (70, 20), (70, 50), 1, 6)
+    cv2.line(u, (70, 58), (70, 100), 1, 6)
+    assert len(segment_digits(mask)) == 1
+
+
+def test_specks_are_dropped() -> None:
+    mask = _bars(2)
+    mask[5, 5] = mask[90, 100] = True
+    assert len(segment_digits(mask)) == 2
+
+
+def test_wide_component_gets_cut_candidates() -> None:
+    mask = _bars(2, gap=-2)  # two hollow boxes sharing a wall: one component
+    layout = propose(mask)
+    assert len(layout.atoms) >= 2
+    spans = {(c.start, c.end) for c in layout.candidates}
+    assert (0, len(layout.atoms)) in spans  # the whole component is still a candidate
+
+
+@pytest.mark.parametrize("angle", [-10.0, -4.0, 7.0, 10.0])
+def test_skew_is_measured(angle: float) -> None:
+    mask = _bars(5, gap=20).astype(np.uint8) * 255
+    h, w = mask.shape
+    big = cv2.copyMakeBorder(mask, 100, 100, 0, 0, cv2.BORDER_CONSTANT, value=0)
+    matrix = cv2.getRotationMatrix2D((w / 2, big.shape[0] / 2), angle, 1.0)
+    rotated = cv2.warpAffine(big, matrix, (w, big.shape[0]), flags=cv2.INTER_NEAREST) > 0
+    assert abs(estimate_skew(rotated) - angle) < 1.5
+
+
+def test_decode_honours_a_length_when_it_can() -> None:
+    layout = propose(_bars(2, gap=-2))
+    scores = geometric_scores(layout)
+    assert len(decode(layout, scores)) == 1  # shape alone keeps the component whole
+    assert len(decode(layout, scores, length=2)) == 2
+    assert len(decode(layout, scores, length=40)) == 1  # impossible: best of any length
+
+
+def test_empty_mask_has_no_layout() -> None:
+    layout = propose(np.zeros((50, 50), bool))
+    assert layout.empty and decode(layout, []) == ()
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet="0123456789", min_size=1, max_size=7), seed=st.integers(0, 10_000))
+def test_separated_digits_give_one_overlapping_box_each(mnist_test, recognizer, text: str, seed: int) -> None:  # type: ignore[no-untyped-def]
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="wide", slant=(0.0, 0.0)), seed=seed)
+    line = gen.line(text)
+    reading = recognizer.read(line.image)
+    boxes = [c.box for c in reading.characters]
+    assert len(boxes) == len(text)
+    assert [b.x for b in boxes] == sorted(b.x for b in boxes)
+    for found, true in zip(boxes, line.boxes):
+        assert found.iou(true) > 0.5
+
+
+def test_box_iou() -> None:
+    a, b = Box(0, 0, 10, 10), Box(5, 0, 10, 10)
+    assert math.isclose(a.iou(b), 50 / 150)
+    assert Box(0, 0, 2, 2).iou(Box(5, 5, 2, 2)) == 0.0

@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import FrozenInstanceError
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+import seqdigits
+from datasets.synth import LineGenerator, SynthConfig
+from seqdigits import (
+    CorruptImageError,
+    ImageNotFoundError,
+    ImageTooLargeError,
+    Reading,
+    UnsupportedImageError,
+    WeightsError,
+)
+from tests.conftest import png_bytes
+
+SEPARATED = SynthConfig(gap="separated", height=(48, 60))
+
+
+@pytest.fixture()
+def line(mnist_test):  # type: ignore[no-untyped-def]
+    return LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=11).line("75011")
+
+
+def test_reads_a_postcode_with_boxes_and_confidences(recognizer, line) -> None:  # type: ignore[no-untyped-def]
+    reading = recognizer.read(line.image)
+    assert reading.text == "75011"
+    assert [c.digit for c in reading.characters] == list("75011")
+    assert reading.width == line.image.shape[1] and reading.height == line.image.shape[0]
+    for char, true in zip(reading.characters, line.boxes):
+        assert char.box.iou(true) > 0.5
+        assert 0.0 < char.confidence <= 1.0
+        assert len(char.alternatives) == 3
+        assert all(a.confidence <= char.confidence for a in char.alternatives)
+        assert char.digit not in {a.digit for a in char.alternatives}
+    product = float(np.prod([c.confidence for c in reading.characters]))
+    assert reading.confidence == pytest.approx(product)
+
+
+def test_results_are_frozen_plain_and_json_ready(recognizer, line) -> None:  # type: ignore[no-untyped-def]
+    reading = recognizer.read(line.image)
+    with pytest.raises(FrozenInstanceError):
+        reading.text = "x"  # type: ignore[misc]
+    data = reading.to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert type(reading.confidence) is float
+    assert type(reading.characters[0].box.x) is int
+    assert type(reading.characters[0].alternatives[0].confidence) is float
+
+
+def test_every_input_type_reads_the_same(recognizer, line, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    gray = line.image
+    rgb = np.dstack([gray] * 3)
+    rgba = np.dstack([gray, gray, gray, np.full_like(gray, 255)])
+    path = tmp_path / "line.png"
+    path.write_bytes(png_bytes(gray))
+    inputs = [gray, rgb, rgba, Image.fromarray(rgb), png_bytes(gray), png_bytes(rgb, "JPEG", quality=95), path, str(path)]
+    assert {recognizer.read(x).text for x in inputs} == {"75011"}
+
+
+def test_transparent_drawing_is_laid_on_white(recognizer, line) -> None:  # type: ignore[no-untyped-def]
+    alpha = 255 - line.image  # ink opaque, paper transparent: what a canvas export looks like
+    rgba = np.dstack([np.zeros_like(alpha)] * 3 + [alpha])
+    assert recognizer.read(png_bytes(rgba)).text == "75011"
+
+
+@pytest.mark.parametrize("mode", ["CMYK", "P", "I;16", "LA"])
+def test_other_pil_modes(recognizer, line, mode: str) -> None:  # type: ignore[no-untyped-def]
+    image = Image.fromarray(line.image)
+    if mode == "I;16":
+        converted = Image.fromarray(line.image.astype(np.uint16) * 257)
+    else:
+        converted = image.convert(mode)
+    buffer = io.BytesIO()
+    converted.save(buffer, format="TIFF" if mode in ("CMYK", "I;16") else "PNG")
+    assert recognizer.read(buffer.getvalue()).text == "75011"
+
+
+@pytest.mark.parametrize("orientation,rotate", [(6, cv2.ROTATE_90_COUNTERCLOCKWISE), (8, cv2.ROTATE_90_CLOCKWISE), (3, cv2.ROTATE_180)])
+def test_exif_orientation_is_honoured(recognizer, line, orientation: int, rotate: int) -> None:  # type: ignore[no-untyped-def]
+    stored = cv2.rotate(line.image, rotate)  # what the camera wrote; EXIF says how to turn it upright
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    Image.fromarray(stored).save(buffer, format="JPEG", quality=95, exif=exif.tobytes())
+    reading = recognizer.read(buffer.getvalue())
+    assert reading.text == "75011"
+    assert (reading.width, reading.height) == (line.image.shape[1], line.image.shape[0])
+
+
+def test_read_batch_matches_single_reads(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=5)
+    images = [gen.line(t).image for t in ("12", "3456", "789")]
+    blank = np.full((50, 80), 250, np.uint8)
+    batch = recognizer.read_batch([*images, blank])
+    assert [r.text for r in batch] == ["12", "3456", "789", ""]
+    assert [r.text for r in batch[:3]] == [recognizer.read(i).text for i in images]
+
+
+def test_module_level_read_reuses_one_recognizer(line) -> None:  # type: ignore[no-untyped-def]
+    assert seqdigits.read(line.image).text == "75011"
+    first = seqdigits.recognizer._default
+    seqdigits.read(line.image)
+    assert seqdigits.recognizer._default is first
+
+
+def test_length_merges_or_splits_to_fit(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="touching", slant=(0.0, 0.0)), seed=3)
+    line = gen.line("4093")
+    reading = recognizer.read(line.image, length=4)
+    assert len(reading.text) == 4
+    assert len(recognizer.read(line.image, length=2).text) == 2
+    with pytest.raises(ValueError):
+        recognizer.read(line.image, length=0)
+
+
+def test_blank_and_digit_free_images_give_empty_readings(recognizer) -> None:  # type: ignore[no-untyped-def]
+    blank = np.full((200, 400), 235, np.uint8)
+    noise = np.clip(235 + np.random.default_rng(1).normal(0, 2, (200, 400)), 0, 255).astype(np.uint8)
+    for image in (blank, noise, np.zeros((1, 1), np.uint8)):
+        reading = recognizer.read(image)
+        assert reading == Reading(text="", confidence=0.0, characters=(), width=image.shape[1], height=image.shape[0])
+
+
+def test_errors_are_typed_and_say_what_is_wrong(recognizer, tmp_path, line) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ImageNotFoundError, match="no such image"):
+        recognizer.read(tmp_path / "missing.png")
+    with pytest.raises(UnsupportedImageError, match="expected PNG, JPEG"):
+        recognizer.read(b"%PDF-1.4 this is a pdf, not a photo")
+    with pytest.raises(CorruptImageError, match="empty"):
+        recognizer.read(b"")
+    data = png_bytes(line.image)
+    with pytest.raises(CorruptImageError, match="truncated"):
+        recognizer.read(data[: len(data) // 2])
+    with pytest.raises(seqdigits.ImageError):
+        recognizer.read(np.zeros((4, 4, 7), np.uint8))
+    with pytest.raises(seqdigits.ImageError):
+        recognizer.read(12345)  # type: ignore[arg-type]
+
+
+def _bomb_png() -> bytes:
+    """A valid PNG header claiming 100000 x 100000 pixels (a decompression bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
+    # A few rows of zeros compress to almost nothing: the whole file is tiny.
+    idat = zlib.compress(b"\x00" * 100_001 * 4)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_pixel_limit_is_checked_before_decoding(recognizer) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ImageTooLargeError, match="over the limit"):
+        recognizer.read(_bomb_png())
+    small_limit = seqdigits.load_recognizer(max_pixels=1000)
+    with pytest.raises(ImageTooLargeError):
+        small_limit.read(np.zeros((100, 100), np.uint8))
+
+
+def test_weights_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(WeightsError, match="not found"):
+        seqdigits.load_recognizer(tmp_path / "nope.pt")
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"\x00" * 10)
+    with pytest.raises(WeightsError):
+        seqdigits.load_recognizer(bad)
+
+
+def test_separated_five_digit_reading_rate_floor(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    """At least 85 % of 100 separated 5-digit lines read exactly (measured: see README)."""
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated"), seed=2026)
+    correct = sum(recognizer.read((ln := gen.line(length=5)).image).text == ln.text for _ in range(100))
+    assert correct >= 85
+
+
+INVARIANCE = settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@INVARIANCE
+@given(text=st.text(alphabet="0123456789", min_size=2, max_size=6), seed=st.integers(0, 1000),
+       scale=st.floats(0.5, 3.0), pad=st.integers(0, 120))
+def test_reading_is_invariant_to_polarity_padding_and_scale(recognizer, mnist_test, text, seed, scale, pad) -> None:  # type: ignore[no-untyped-def]
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="wide", height=(56, 64)), seed=seed)
+    image = gen.line(text).image
+    base = recognizer.read(image).text
+    paper = int(np.median(image))
+    padded = cv2.copyMakeBorder(image, pad, pad // 2, pad // 3, pad, cv2.BORDER_CONSTANT, value=paper)
+    scaled = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    assert recognizer.read(255 - image).text == base
+    assert recognizer.read(padded).text == base
+    assert recognizer.read(scaled).text == base

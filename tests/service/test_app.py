@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+from litestar.testing import AsyncTestClient, TestClient
+
+from datasets.synth import LineGenerator, SynthConfig
+from service.app import create_app
+from tests.conftest import png_bytes
+from tests.seqdigits.test_api import _bomb_png
+
+
+@pytest.fixture(scope="module")
+def photos(mnist_test):  # type: ignore[no-untyped-def]
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated", height=(48, 56)), seed=21)
+    return {text: png_bytes(gen.line(text).image) for text in ("94110", "10115", "3", "8675309")}
+
+
+@pytest.fixture()
+def client(recognizer):  # type: ignore[no-untyped-def]
+    with TestClient(app=create_app(recognizer, max_upload_bytes=2_000_000)) as c:
+        yield c
+
+
+def test_multipart_upload(client, photos) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/v1/read", files={"image": ("zip.png", photos["94110"], "image/png")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["text"] == "94110"
+    assert len(body["characters"]) == 5
+    first = body["characters"][0]
+    assert set(first) == {"digit", "confidence", "box", "alternatives"}
+    assert set(first["box"]) == {"x", "y", "width", "height"}
+    assert body["width"] > 0 and body["height"] > 0 and body["elapsed_ms"] > 0
+
+
+def test_raw_body_and_length(client, photos) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/v1/read?length=5", content=photos["10115"], headers={"content-type": "image/png"})
+    assert r.status_code == 200 and r.json()["text"] == "10115"
+
+
+def test_batch(client, photos) -> None:  # type: ignore[no-untyped-def]
+    files = [("images", (f"{t}.png", photos[t], "image/png")) for t in ("3", "8675309")]
+    files.append(("images", ("notes.txt", b"hello", "text/plain")))
+    r = client.post("/v1/read/batch", files=files)
+    assert r.status_code == 200
+    items = r.json()["items"]
+    assert [i["reading"]["text"] if i["reading"] else None for i in items] == ["3", "8675309", None]
+    assert items[2]["error"]["status_code"] == 415 and items[2]["filename"] == "notes.txt"
+
+
+@pytest.mark.parametrize(
+    "content,ctype,status,error",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "image/png", 400, "CorruptImageError"),
+        (b"plain text, no picture", "image/png", 415, "UnsupportedImageError"),
+        (b"", "image/png", 400, "CorruptImageError"),
+        (b"{}", "application/json", 415, "UnsupportedMediaType"),
+    ],
+)
+def test_bad_bodies_give_4xx_json(client, content: bytes, ctype: str, status: int, error: str) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/v1/read", content=content, headers={"content-type": ctype})
+    assert r.status_code == status
+    body = r.json()
+    assert body["status_code"] == status and body["error"] == error and body["detail"]
+
+
+def test_truncated_image(client, photos) -> None:  # type: ignore[no-untyped-def]
+    data = photos["94110"]
+    r = client.post("/v1/read", files={"image": ("cut.png", data[: len(data) // 3], "image/png")})
+    assert r.status_code == 400 and "truncated" in r.json()["detail"]
+
+
+def test_upload_over_the_limit_is_413(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/v1/read", content=b"\xff" * 2_100_000, headers={"content-type": "image/jpeg"})
+    assert r.status_code == 413 and r.json()["error"] == "RequestTooLarge"
+    r = client.post("/v1/read", files={"image": ("big.jpg", b"\xff" * 2_100_000, "image/jpeg")})
+    assert r.status_code == 413
+
+
+def test_decompression_bomb_is_413(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/v1/read", files={"image": ("bomb.png", _bomb_png(), "image/png")})
+    assert r.status_code == 413 and r.json()["error"] == "ImageTooLargeError"
+
+
+def test_missing_field_text_field_and_bad_length(client, photos) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/v1/read", files={"picture": ("a.png", photos["3"], "image/png")})
+    assert r.status_code == 400 and "no file field 'image'" in r.json()["detail"]
+    r = client.post("/v1/read", data={"image": "just text"}, files={"other": ("a.png", b"x", "image/png")})
+    assert r.status_code == 400
+    r = client.post("/v1/read?length=0", content=photos["3"], headers={"content-type": "image/png"})
+    assert r.status_code == 400 and r.json()["status_code"] == 400
+
+
+def test_blank_page_is_an_empty_reading(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/v1/read", content=png_bytes(np.full((300, 500), 240, np.uint8)), headers={"content-type": "image/png"})
+    assert r.status_code == 200
+    assert r.json()["text"] == "" and r.json()["characters"] == [] and r.json()["confidence"] == 0.0
+
+
+def test_health_page_schema_metrics(client) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/health").json() == {"status": "ok", "model_loaded": True, "version": "0.1.0"}
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<canvas" in page.text and "http://" not in page.text and "https://" not in page.text
+    schema = client.get("/schema/openapi.json").json()
+    assert {"/v1/read", "/v1/read/batch", "/health"} <= set(schema["paths"])
+    read_schema = schema["components"]["schemas"]["ReadResponse"]
+    assert {"text", "confidence", "characters", "width", "height", "elapsed_ms"} <= set(read_schema["properties"])
+    client.get("/health")
+    metrics = client.get("/metrics")
+    assert metrics.status_code == 200 and "seqdigits_requests_total" in metrics.text
+
+
+def test_unknown_route_is_json_404(client) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/nope")
+    assert r.status_code == 404 and r.json()["status_code"] == 404
+
+
+def test_model_loads_in_lifespan_not_per_request(monkeypatch, photos) -> None:  # type: ignore[no-untyped-def]
+    import service.app as app_module
+
+    calls = []
+    real = app_module.load_recognizer
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(app_module, "load_recognizer", counting)
+    with TestClient(app=create_app()) as c:
+        for _ in range(3):
+            assert c.post("/v1/read", content=photos["3"], headers={"content-type": "image/png"}).json()["text"] == "3"
+    assert len(calls) == 1
+
+
+@pytest.mark.anyio
+async def test_many_simultaneous_requests_all_succeed(recognizer, photos) -> None:  # type: ignore[no-untyped-def]
+    async with AsyncTestClient(app=create_app(recognizer)) as c:
+        texts = ["94110", "10115", "3", "8675309"] * 8
+        responses = await asyncio.gather(
+            *(c.post("/v1/read", content=photos[t], headers={"content-type": "image/png"}) for t in texts)
+        )
+    assert [r.status_code for r in responses] == [200] * len(texts)
+    assert [r.json()["text"] for r in responses] == texts
