@@ -6,7 +6,7 @@ passing classifier scores to :func:`decode`.
 """
 
 from segmentation.binarize import binarize, ink_is_dark, is_blank
-from segmentation.decode import decode, geometric_scores
+from segmentation.decode import decode, geometric_scores, geometric_skip_scores
 from segmentation.layout import estimate_skew, propose, remove_specks
 from segmentation.types import Atom, Box, Candidate, LineLayout
 
@@ -19,6 +19,7 @@ __all__ = [
     "decode",
     "estimate_skew",
     "geometric_scores",
+    "geometric_skip_scores",
     "ink_is_dark",
     "is_blank",
     "propose",

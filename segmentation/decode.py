@@ -9,12 +9,26 @@ import numpy as np
 
 from segmentation.types import LineLayout
 
-__all__ = ["decode", "geometric_scores"]
+__all__ = ["decode", "geometric_scores", "geometric_skip_scores"]
 
 
 def geometric_scores(layout: LineLayout) -> list[float]:
     """Candidate scores from shape alone (no classifier): the priors."""
     return [c.prior for c in layout.candidates]
+
+
+def geometric_skip_scores(layout: LineLayout, *, small: float = 0.5) -> list[float]:
+    """Per atom, the log-score for leaving it out as a stray mark, from shape alone.
+
+    Only whole components under ``small`` x line height may be left out (a
+    dot, a tick, a piece of a neighbouring field); the smaller, the cheaper.
+    """
+    scores = []
+    for atom in layout.atoms:
+        ratio = atom.box.height / layout.line_height if layout.line_height else 1.0
+        whole = not (atom.cut_left or atom.cut_right)
+        scores.append(-(1.0 + 4.0 * ratio) if whole and ratio < small else -math.inf)
+    return scores
 
 
 def decode(

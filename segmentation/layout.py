@@ -109,20 +109,38 @@ def remove_specks(
     return keep
 
 
-def _cuts(columns: npt.NDArray[np.float64], line_height: float, *, max_cuts: int) -> list[int]:
-    """Column offsets where a component may be cut: minima of its ink profile, away from its ends."""
-    width = columns.size
+def _seams(own: npt.NDArray[np.bool_], line_height: float, *, max_cuts: int) -> list[npt.NDArray[np.int64]]:
+    """Top-to-bottom cuts through a component that cross as little ink as they can.
+
+    Seam carving over the component mask ``own`` (bool (h, w)): each row a
+    seam moves at most one column, each sideways step costs a little, each
+    ink pixel crossed costs much, so a seam follows the slanted or curved gap
+    between two touching digits. Seams end at the minima of the cost of the
+    best seam ending in each column, away from the ends and spaced apart.
+    Returns, per seam and row, the first column on its right side.
+    """
+    h, w = own.shape
     margin = max(2, int(0.15 * line_height))
-    spacing = max(2, int(0.22 * line_height))
-    if width < 2 * margin + 1:
+    spacing = max(2, int(0.2 * line_height))
+    if w < 2 * margin + 1:
         return []
-    smooth = np.convolve(columns, np.ones(3) / 3.0, mode="same")
+    energy = own.astype(np.float64) * 10.0
+    total = energy[0].copy()
+    back = np.zeros((h, w), np.int8)
+    for r in range(1, h):
+        left = np.concatenate([[np.inf], total[:-1]]) + 0.5
+        right = np.concatenate([total[1:], [np.inf]]) + 0.5
+        stacked = np.vstack([left, total, right])
+        choice = stacked.argmin(axis=0)
+        back[r] = choice - 1
+        total = stacked[choice, np.arange(w)] + energy[r]
+    smooth = np.convolve(total, np.ones(3) / 3.0, mode="same")
     found: list[tuple[float, int]] = []
-    for x in range(margin, width - margin):
+    for x in range(margin, w - margin):
         window = smooth[max(0, x - margin // 2) : x + margin // 2 + 1]
         if smooth[x] <= window.min() + 1e-9:
             found.append((float(smooth[x]), x))
-    # Digits touch at thin joints; the cheapest cuts come first, spaced apart.
+    # Digits touch at thin joints: the cheapest seams first, spaced apart along the row.
     chosen: list[int] = []
     for _, x in sorted(found):
         if all(abs(x - c) >= spacing for c in chosen):
@@ -130,10 +148,17 @@ def _cuts(columns: npt.NDArray[np.float64], line_height: float, *, max_cuts: int
         if len(chosen) == max_cuts:
             break
     # A long smooth blob with no clear minimum still gets cuts a digit's width apart.
-    if not chosen and width > 1.2 * line_height:
-        pieces = round(width / (0.7 * line_height))
-        chosen = [round(width * k / pieces) for k in range(1, pieces)]
-    return sorted(chosen)
+    if not chosen and w > 1.2 * line_height:
+        pieces = round(w / (0.7 * line_height))
+        chosen = [round(w * k / pieces) for k in range(1, pieces)]
+    seams = []
+    for x in sorted(chosen):
+        path = np.zeros(h, np.int64)
+        path[-1] = x
+        for r in range(h - 1, 0, -1):
+            path[r - 1] = path[r] + back[r, path[r]]
+        seams.append(path)
+    return seams
 
 
 def _gap(a: Atom, b: Atom) -> int:
@@ -193,17 +218,18 @@ def propose(
         x, y, w, h, _ = (int(v) for v in stats[label])
         own = labels[y : y + h, x : x + w] == label
         max_cuts = max(1, int(cuts_per_height * w / line_height))
-        profile = own.sum(axis=0).astype(np.float64)
-        cuts = _cuts(profile, line_height, max_cuts=max_cuts) if w > split_ratio * line_height else []
-        edges = [0, *cuts, w]
-        for a, b in zip(edges[:-1], edges[1:]):
-            part = own[:, a:b]
+        cuts = _seams(own, line_height, max_cuts=max_cuts) if w > split_ratio * line_height else []
+        seams = [np.zeros(h, np.int64), *cuts, np.full(h, w, np.int64)]
+        columns = np.arange(w)[None, :]
+        for k, (lo, hi) in enumerate(zip(seams[:-1], seams[1:])):
+            part = own & (columns >= lo[:, None]) & (columns < hi[:, None])
             rows = np.flatnonzero(part.any(axis=1))
             cols = np.flatnonzero(part.any(axis=0))
             if rows.size == 0:
                 continue
-            box = Box(x + a + int(cols[0]), y + int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
-            atoms.append(Atom(int(label), x + a, x + b, box, cut_left=a > 0, cut_right=b < w))
+            r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+            box = Box(x + c0, y + r0, c1 - c0, r1 - r0)
+            atoms.append(Atom(int(label), box, part[r0:r1, c0:c1], cut_left=k > 0, cut_right=k < len(seams) - 2))
     atoms.sort(key=lambda t: (t.box.x + t.box.width / 2.0, t.box.y))
 
     candidates: list[Candidate] = []
@@ -216,7 +242,7 @@ def propose(
             right = max(t.box.right for t in run)
             if end - start > 1 and right - left > max_width_ratio * line_height:
                 break
-            candidates.append(_candidate(run, start, end, labels, line_height, inverse, scale, source_shape))
+            candidates.append(_candidate(run, start, end, line_height, inverse, scale, source_shape))
     return LineLayout(atoms=tuple(atoms), candidates=tuple(candidates), line_height=line_height, angle=angle, scale=scale)
 
 
@@ -224,7 +250,6 @@ def _candidate(
     run: list[Atom],
     start: int,
     end: int,
-    labels: npt.NDArray[np.int32],
     line_height: float,
     inverse: npt.NDArray[np.float64],
     scale: float,
@@ -236,8 +261,8 @@ def _candidate(
     bottom = max(t.box.bottom for t in run)
     crop = np.zeros((bottom - top, right - left), np.uint8)
     for t in run:
-        region = labels[top:bottom, t.x0 : t.x1] == t.label
-        crop[:, t.x0 - left : t.x1 - left][region] = 255
+        window = crop[t.box.y - top : t.box.bottom - top, t.box.x - left : t.box.right - left]
+        window[t.mask] = 255
 
     # Map the ink itself (pixel corners) back through deskew/deslant and the working scale:
     # mapping the box corners would inflate the box of a slanted digit.
@@ -270,7 +295,7 @@ def _prior(run: list[Atom], width: int, height: int, line_height: float) -> floa
     if height < 0.4 * line_height:
         penalty += 2.0  # a dash or a dot is no digit
     if height < 0.7 * line_height:
-        penalty += 4.0 * (0.7 - height / line_height)  # digits of one line are of a size
+        penalty += 8.0 * (0.7 - height / line_height)  # digits of one line are of a size
     if width > 1.2 * line_height:
         penalty += 3.0 * (width / line_height - 1.2)
     return -penalty

@@ -39,17 +39,18 @@ class Box:
         return self.iou(other) > 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Atom:
     """The smallest unit of a line: all of one connected component, or the part of it between two cuts.
 
-    Coordinates are in the deskewed working frame: columns ``[x0, x1)`` of component ``label``.
+    ``box`` is in the deskewed working frame; ``mask`` is bool (box.height,
+    box.width), True on this atom's own ink. Cuts follow minimum-ink seams, so
+    an atom need not be a rectangle of columns.
     """
 
     label: int
-    x0: int
-    x1: int
     box: Box
+    mask: npt.NDArray[np.bool_]
     cut_left: bool
     """True when the atom's left edge is a cut through a component, not the component's own edge."""
     cut_right: bool

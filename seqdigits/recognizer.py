@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from classifier.model import NOT_A_DIGIT
 from classifier.predict import CheckpointError, DigitClassifier
-from segmentation import LineLayout, binarize, decode, propose
+from segmentation import LineLayout, binarize, decode, geometric_skip_scores, propose
 from seqdigits.errors import WeightsError
 from seqdigits.image import DEFAULT_MAX_PIXELS, ImageInput, load_image
 from seqdigits.reading import Alternative, Character, Reading
@@ -71,11 +71,13 @@ class Recognizer:
         digit_p = np.delete(probs, NOT_A_DIGIT, axis=1)
         best = digit_p.max(axis=1)
         scores = [math.log(max(float(p), 1e-12)) + c.prior for p, c in zip(best, layout.candidates)]
-        skips = [-math.inf] * len(layout.atoms)
+        # A whole component may be left out when the CNN calls it no digit, or when it is a small mark.
+        skips = geometric_skip_scores(layout)
         for i, c in enumerate(layout.candidates):
             atom = layout.atoms[c.start]
             if c.end == c.start + 1 and not (atom.cut_left or atom.cut_right):
-                skips[c.start] = math.log(max(float(probs[i, NOT_A_DIGIT]), 1e-12)) - self.skip_bias
+                rejected = math.log(max(float(probs[i, NOT_A_DIGIT]), 1e-12)) - self.skip_bias
+                skips[c.start] = max(skips[c.start], rejected)
         path = decode(layout, scores, length=length, skip_scores=skips)
         characters = []
         for i in path:

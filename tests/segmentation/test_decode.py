@@ -10,7 +10,7 @@ from segmentation.types import Atom, Box, Candidate, LineLayout
 
 
 def _layout(spans: list[tuple[int, int]], atoms: int = 3) -> LineLayout:
-    atom_list = tuple(Atom(i, 10 * i, 10 * i + 10, Box(10 * i, 0, 10, 10), False, False) for i in range(atoms))
+    atom_list = tuple(Atom(i, Box(10 * i, 0, 10, 10), np.ones((10, 10), bool), False, False) for i in range(atoms))
     cands = tuple(Candidate(s, e, np.zeros((1, 1), np.uint8), Box(0, 0, 1, 1), 0.0) for s, e in spans)
     return LineLayout(atoms=atom_list, candidates=cands, line_height=10.0, angle=0.0, scale=1.0)
 
