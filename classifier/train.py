@@ -26,6 +26,8 @@ from classifier.model import NOT_A_DIGIT, DigitNet
 from classifier.predict import save_checkpoint
 from classifier.preprocess import PreprocessConfig, estimate_stroke_width, normalize_digit
 from datasets.mnist import load_mnist
+from datasets.synth import LineGenerator
+from segmentation import Box, binarize, propose
 
 __all__ = ["TrainConfig", "TrainResult", "build_pool", "evaluate", "fit_temperature", "train"]
 
@@ -37,7 +39,7 @@ class TrainConfig:
     data_dir: str | None = None
     """MNIST directory; None uses ``$SEQDIGITS_DATA`` or the cache (see ``datasets.mnist``)."""
     output: str = "classifier/weights/digitnet.pt"
-    epochs: float = 4.0
+    epochs: float = 3.0
     """Passes over the sample pool (clean + distorted + reject samples)."""
     batch_size: int = 128
     learning_rate: float = 3e-3
@@ -48,6 +50,10 @@ class TrainConfig:
     """Distorted copies of each training digit, on top of the clean one."""
     reject_fraction: float = 0.12
     """Reject-class samples, as a fraction of the training digits."""
+    segmented_lines: int = 6000
+    """Lines of 2-4 touching, overlapping or kissing training digits run through the real
+    segmenter: its candidate crops become digit samples (when they match one digit) or reject
+    samples (when they hold parts of several), so the CNN learns what cuts really produce."""
     validation: int = 5000
     """Training digits held out to fit the temperature and watch overfitting."""
     seed: int = 0
@@ -86,6 +92,60 @@ def _normalize_chunk(args: tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], s
                 raw = make_scribble(rng)
         out[i] = np.round(normalize_digit(raw, config) * 255.0).astype(np.uint8)
     return out
+
+
+def _covers(candidate: Box, digit: Box) -> float:
+    ix = max(0, min(candidate.right, digit.right) - max(candidate.x, digit.x))
+    iy = max(0, min(candidate.bottom, digit.bottom) - max(candidate.y, digit.y))
+    return ix * iy / max(1, digit.width * digit.height)
+
+
+def _segmented_chunk(args: tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], int, int, dict[str, Any]]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    images, labels, lines, seed, config_dict = args
+    config = PreprocessConfig.from_dict(config_dict)
+    generator = LineGenerator(images, labels, seed=seed)
+    crops: list[npt.NDArray[np.uint8]] = []
+    targets: list[int] = []
+    for i in range(lines):
+        gap = ("touching", "overlapping", "kissing")[i % 3]
+        line = generator.line(length=int(generator.rng.integers(2, 5)), gap=gap)
+        layout = propose(binarize(line.image))
+        for cand in layout.candidates:
+            ious = [cand.box.iou(b) for b in line.boxes]
+            best = int(np.argmax(ious))
+            if ious[best] >= 0.8:
+                crops.append(cand.crop)
+                targets.append(int(line.text[best]))
+            elif ious[best] < 0.35 or sum(_covers(cand.box, b) > 0.6 for b in line.boxes) >= 2:
+                crops.append(cand.crop)
+                targets.append(NOT_A_DIGIT)
+            # In between, a crop is neither clearly one digit nor clearly none: no label.
+    out = np.zeros((len(crops), config.frame, config.frame), np.uint8)
+    for i, crop in enumerate(crops):
+        out[i] = np.round(normalize_digit(crop, config) * 255.0).astype(np.uint8)
+    return out, np.asarray(targets, np.int64)
+
+
+def build_segmented(
+    images: npt.NDArray[np.uint8],
+    labels: npt.NDArray[np.int64],
+    *,
+    lines: int,
+    config: PreprocessConfig,
+    seed: int,
+    workers: int,
+    chunk: int = 250,
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """Samples cut by the real segmenter from generated lines: uint8 (N, 28, 28) and labels (N,)."""
+    jobs = [(images, labels, min(chunk, lines - s), seed * 1_000_003 + s, config.to_dict()) for s in range(0, lines, chunk)]
+    if workers <= 1:
+        parts = [_segmented_chunk(job) for job in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(_segmented_chunk, jobs))
+    if not parts:
+        return np.zeros((0, config.frame, config.frame), np.uint8), np.zeros(0, np.int64)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def build_pool(
@@ -190,7 +250,8 @@ def train(config: TrainConfig = TrainConfig(), *, progress: bool = True) -> Trai
     pools_y: list[npt.NDArray[np.int64]] = []
     steps = [("clean", 0)] + [("distorted", c + 1) for c in range(config.distorted_copies)]
     n_reject = int(config.reject_fraction * len(fit_x))
-    with tqdm(total=len(fit_x) * len(steps) + n_reject, desc="preparing samples", unit="img", disable=not progress) as bar:
+    total = len(fit_x) * len(steps) + n_reject + config.segmented_lines
+    with tqdm(total=total, desc="preparing samples", unit="img", disable=not progress) as bar:
         for kind, copy in steps:
             pools_x.append(build_pool(fit_x, fit_y, kind=kind, config=preprocess, seed=config.seed + copy, workers=threads))
             pools_y.append(fit_y)
@@ -199,6 +260,10 @@ def train(config: TrainConfig = TrainConfig(), *, progress: bool = True) -> Trai
         pools_x.append(build_pool(fit_x[pick], fit_y[pick], kind="reject", config=preprocess, seed=config.seed + 99, workers=threads))
         pools_y.append(np.full(n_reject, NOT_A_DIGIT, np.int64))
         bar.update(n_reject)
+        seg_x, seg_y = build_segmented(fit_x, fit_y, lines=config.segmented_lines, config=preprocess, seed=config.seed + 7, workers=threads)
+        pools_x.append(seg_x)
+        pools_y.append(seg_y)
+        bar.update(config.segmented_lines)
         val_x = build_pool(train_split.images[val_idx], train_split.labels[val_idx], kind="clean", config=preprocess, seed=0, workers=threads)
         test_x = build_pool(test_split.images, test_split.labels, kind="clean", config=preprocess, seed=0, workers=threads)
     pool_x = torch.from_numpy(np.concatenate(pools_x))

@@ -51,6 +51,8 @@ class SynthConfig:
     """Gaussian noise standard deviation in gray levels."""
     margin: tuple[float, float] = (0.3, 0.8)
     """Blank margin around the line, in digit heights."""
+    breaks: float = 0.0
+    """Probability that a digit's stroke is broken (a pen that skipped), per digit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,21 @@ def _render_digit(
     return _tight(ink) if ink.max() > 0.1 else ink
 
 
+def _break_stroke(ink: npt.NDArray[np.float32], rng: np.random.Generator) -> npt.NDArray[np.float32]:
+    """Erase a thin band across the stroke, away from the digit's ends."""
+    ys, xs = np.nonzero(ink > 0.5)
+    if ys.size == 0:
+        return ink
+    i = int(rng.integers(ys.size))
+    angle = rng.uniform(0, np.pi)
+    length = ink.shape[0] * 0.2
+    dx, dy = length * np.cos(angle), length * np.sin(angle)
+    out = ink.copy()
+    thickness = max(2, ink.shape[0] // 16)
+    cv2.line(out, (int(xs[i] - dx), int(ys[i] - dy)), (int(xs[i] + dx), int(ys[i] + dy)), 0.0, thickness)
+    return out
+
+
 def _touch_offset(left: npt.NDArray[np.float32], right: npt.NDArray[np.float32], dy: int) -> int:
     """Smallest x offset of ``right``'s origin, relative to ``left``'s right edge, at which their inks meet."""
     best = None
@@ -121,6 +138,7 @@ def render_line(
         _render_digit(d, max(8, int(base * (1 + rng.uniform(-config.size_jitter, config.size_jitter)))), slant, stroke)
         for d in digits
     ]
+    inks = [_break_stroke(ink, rng) if rng.random() < config.breaks else ink for ink in inks]
     offsets_y = [int(rng.uniform(-config.baseline_jitter, config.baseline_jitter) * base) for _ in inks]
     # Bottom-align on a common baseline, then jitter.
     tops = [base - ink.shape[0] + oy for ink, oy in zip(inks, offsets_y)]

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from segmentation.types import Atom, Box, Candidate, LineLayout
 
-__all__ = ["estimate_skew", "estimate_slant", "propose", "remove_specks"]
+__all__ = ["estimate_skew", "estimate_slant", "find_rulings", "propose", "remove_specks"]
 
 
 def estimate_skew(mask: npt.NDArray[np.bool_], *, max_angle: float = 20.0, min_elongation: float = 2.0) -> float:
@@ -90,6 +90,28 @@ def _line_height(heights: npt.NDArray[np.int64], areas: npt.NDArray[np.int64]) -
     big = heights[areas >= 0.1 * areas.max()]
     tall = big[big >= 0.5 * big.max()]
     return float(np.median(tall))
+
+
+def find_rulings(
+    stats: npt.NDArray[np.int32], *, line_height: float, min_aspect: float = 6.0, max_fill: float = 0.12
+) -> npt.NDArray[np.bool_]:
+    """Mask over components (row 0 is the background) of form furniture, not writing.
+
+    Horizontal rules (an underline, the edge of a field: ``min_aspect`` times
+    wider than tall and longer than 1.5 line heights, which a detached bar of
+    a 5 or 7 never is) and frames (a thin outline, under ``max_fill`` of its
+    box inked, around the centres of at least two other components).
+    """
+    ruled = np.zeros(stats.shape[0], bool)
+    centres = stats[1:, :2] + stats[1:, 2:4] / 2.0
+    for i in range(1, stats.shape[0]):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if w >= min_aspect * h and w > 1.5 * line_height:
+            ruled[i] = True
+        elif area < max_fill * w * h:
+            inside = (centres[:, 0] > x) & (centres[:, 0] < x + w) & (centres[:, 1] > y) & (centres[:, 1] < y + h)
+            ruled[i] = int(inside.sum()) - 1 >= 2  # minus the frame's own centre
+    return ruled
 
 
 def remove_specks(
@@ -210,8 +232,19 @@ def propose(
     count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
     if count <= 1:
         return LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale)
-    line_height = _line_height(stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA])
-    keep = remove_specks(stats, line_height=line_height)
+    heights, areas = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
+    # Two passes: a frame can be the tallest thing on the page and would set the line height.
+    ruled = find_rulings(stats, line_height=_line_height(heights, areas))
+    if ruled[1:].all():
+        return LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale)
+    line_height = _line_height(heights[~ruled[1:]], areas[~ruled[1:]])
+    ruled = find_rulings(stats, line_height=line_height)
+    if ruled[1:].all():
+        return LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale)
+    line_height = _line_height(heights[~ruled[1:]], areas[~ruled[1:]])
+    keep = remove_specks(stats, line_height=line_height) & ~ruled
+    # A vertical stroke far taller than the writing is a box edge or a margin line, not a 1.
+    keep[1:] &= stats[1:, cv2.CC_STAT_HEIGHT] <= 1.8 * line_height
 
     atoms: list[Atom] = []
     for label in np.flatnonzero(keep):

@@ -29,12 +29,13 @@ def _parser() -> argparse.ArgumentParser:
     read.add_argument("--length", type=_positive, help="expected number of digits")
     read.add_argument("--debug-dir", type=Path, help="write each image with its boxes, digits and confidences here")
     read.add_argument("--weights", type=Path, help="checkpoint to use instead of the packaged weights")
+    read.add_argument("--min-confidence", type=float, default=0.9, help="flag readings less likely to be right (default 0.9)")
 
     train = sub.add_parser("train", help="train the digit classifier on MNIST and write a checkpoint")
     train.add_argument("--data", help="MNIST directory (default: $SEQDIGITS_DATA or the cache)")
     train.add_argument("--download", action="store_true", help="download MNIST (checksums verified) if missing")
     train.add_argument("--output", default="classifier/weights/digitnet.pt", help="checkpoint path to write")
-    train.add_argument("--epochs", type=float, default=4.0, help="passes over the sample pool")
+    train.add_argument("--epochs", type=float, default=3.0, help="passes over the sample pool")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
 
@@ -67,13 +68,16 @@ def _read(args: argparse.Namespace) -> int:
     except SeqdigitsError as exc:
         print(f"seqdigits: error: {exc}", file=sys.stderr)
         return 2
+    if not 0.0 <= args.min_confidence <= 1.0:
+        print("seqdigits: error: --min-confidence must be within [0, 1]", file=sys.stderr)
+        return 2
     if args.debug_dir:
         args.debug_dir.mkdir(parents=True, exist_ok=True)
     failed = 0
     for name in args.images:
         try:
             gray = load_image(name, max_pixels=recognizer.max_pixels)
-            reading = recognizer.read(gray, length=args.length)
+            reading = recognizer.read(gray, length=args.length, min_confidence=args.min_confidence)
         except SeqdigitsError as exc:
             failed += 1
             if args.json:
@@ -86,7 +90,8 @@ def _read(args: argparse.Namespace) -> int:
         else:
             digits = " ".join(f"{c.digit}:{c.confidence:.2f}" for c in reading.characters)
             prefix = f"{name}\t" if len(args.images) > 1 else ""
-            print(f"{prefix}{reading.text or '(no digits)'}\tconfidence {reading.confidence:.3f}\t[{digits}]")
+            review = "\tREVIEW" if reading.needs_review else ""
+            print(f"{prefix}{reading.text or '(no digits)'}\tconfidence {reading.confidence:.3f}\t[{digits}]{review}")
         if args.debug_dir:
             import cv2
 

@@ -47,6 +47,8 @@ class Reading:
     characters: tuple[Character, ...]
     width: int
     height: int
+    needs_review: bool = False
+    """True when ``confidence`` is under the recognizer's ``min_confidence``: route it to a person."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dicts and lists, ready for ``json.dumps``."""

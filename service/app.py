@@ -146,13 +146,19 @@ async def _image_parts(request: Request, field: str) -> list[tuple[str, bytes]]:
 
 #: The optional ``length`` query parameter, validated (and documented) by Litestar.
 Length = Annotated[int | None, QueryParameter(ge=1, le=64, description="expected number of digits")]
+#: The optional ``min_confidence`` query parameter: readings below it come back with ``needs_review``.
+MinConfidence = Annotated[
+    float | None, QueryParameter(ge=0.0, le=1.0, description="flag readings less likely than this to be right")
+]
 
 
-async def _recognize(request: Request, data: bytes, length: int | None) -> ReadResponse:
+async def _recognize(request: Request, data: bytes, length: int | None, min_confidence: float | None) -> ReadResponse:
     recognizer: Recognizer = request.app.state.recognizer
     limiter: anyio.CapacityLimiter = request.app.state.limiter
     start = time.perf_counter()
-    reading = await anyio.to_thread.run_sync(lambda: recognizer.read(data, length=length), limiter=limiter)
+    reading = await anyio.to_thread.run_sync(
+        lambda: recognizer.read(data, length=length, min_confidence=min_confidence), limiter=limiter
+    )
     return to_response(reading, (time.perf_counter() - start) * 1000.0)
 
 
@@ -167,12 +173,12 @@ async def _recognize(request: Request, data: bytes, length: int | None) -> ReadR
     responses={},
 )
 async def read_one(
-    request: Request, length: Length = None
+    request: Request, length: Length = None, min_confidence: MinConfidence = None
 ) -> ReadResponse:
     parts = await _image_parts(request, "image")
     if len(parts) > 1:
         raise _BadRequest(detail="send one image to /v1/read; use /v1/read/batch for several")
-    return await _recognize(request, parts[0][1], length)
+    return await _recognize(request, parts[0][1], length, min_confidence)
 
 
 @post(
@@ -182,7 +188,7 @@ async def read_one(
     status_code=200,
 )
 async def read_batch(
-    request: Request, length: Length = None
+    request: Request, length: Length = None, min_confidence: MinConfidence = None
 ) -> BatchResponse:
     start = time.perf_counter()
     parts = await _image_parts(request, "images")
@@ -191,7 +197,7 @@ async def read_batch(
     items = []
     for name, data in parts:
         try:
-            items.append(BatchItem(filename=name, reading=await _recognize(request, data, length)))
+            items.append(BatchItem(filename=name, reading=await _recognize(request, data, length, min_confidence)))
         except SeqdigitsError as exc:
             status = _status_for(exc)
             items.append(BatchItem(filename=name, error=_error(status, type(exc).__name__, str(exc))))

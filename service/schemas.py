@@ -48,6 +48,7 @@ class ReadResponse(msgspec.Struct, frozen=True):
     characters: list[CharacterOut]
     width: int
     height: int
+    needs_review: bool
     elapsed_ms: float
 
 
@@ -93,5 +94,6 @@ def to_response(reading: Reading, elapsed_ms: float) -> ReadResponse:
         ],
         width=reading.width,
         height=reading.height,
+        needs_review=reading.needs_review,
         elapsed_ms=round(elapsed_ms, 3),
     )

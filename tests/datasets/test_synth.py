@@ -40,3 +40,23 @@ def test_unknown_digit_is_an_error(mnist_test) -> None:  # type: ignore[no-untyp
     gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig())
     with pytest.raises(ValueError):
         gen.line("12a")
+
+
+def test_photograph_keeps_ground_truth(lines: LineGenerator) -> None:
+    from datasets.photo import photograph
+
+    line = lines.line("1234")
+    photo = photograph(line, np.random.default_rng(0), strength=1.0)
+    assert photo.text == "1234" and photo.boxes == line.boxes
+    assert photo.image.shape == (*line.image.shape, 3) and photo.image.dtype == np.uint8
+    calm = photograph(line, np.random.default_rng(0), strength=0.0, furniture=False)
+    # Strength 0 only recolours: ink still where the digits are, paper elsewhere.
+    gray = calm.image.mean(axis=2)
+    b = line.boxes[0]
+    assert gray[b.y : b.bottom, b.x : b.right].min() < gray[:3, :3].mean() - 50
+
+
+def test_breaks_cut_strokes(mnist_test) -> None:  # type: ignore[no-untyped-def]
+    whole = LineGenerator(mnist_test.images, mnist_test.labels, seed=3).line("0", breaks=0.0)
+    broken = LineGenerator(mnist_test.images, mnist_test.labels, seed=3).line("0", breaks=1.0)
+    assert (broken.image < 128).sum() < (whole.image < 128).sum()

@@ -128,7 +128,9 @@ def test_blank_and_digit_free_images_give_empty_readings(recognizer) -> None:  #
     noise = np.clip(235 + np.random.default_rng(1).normal(0, 2, (200, 400)), 0, 255).astype(np.uint8)
     for image in (blank, noise, np.zeros((1, 1), np.uint8)):
         reading = recognizer.read(image)
-        assert reading == Reading(text="", confidence=0.0, characters=(), width=image.shape[1], height=image.shape[0])
+        assert reading == Reading(
+            text="", confidence=0.0, characters=(), width=image.shape[1], height=image.shape[0], needs_review=True
+        )
 
 
 def test_errors_are_typed_and_say_what_is_wrong(recognizer, tmp_path, line) -> None:  # type: ignore[no-untyped-def]
@@ -201,3 +203,20 @@ def test_reading_is_invariant_to_polarity_padding_and_scale(recognizer, mnist_te
     assert recognizer.read(255 - image).text == base
     assert recognizer.read(padded).text == base
     assert recognizer.read(scaled).text == base
+
+
+def test_min_confidence_flags_readings_for_review(recognizer, line) -> None:  # type: ignore[no-untyped-def]
+    reading = recognizer.read(line.image)
+    assert reading.needs_review is (reading.confidence < 0.9)
+    assert recognizer.read(line.image, min_confidence=1.0).needs_review is True
+    assert recognizer.read(line.image, min_confidence=0.0).needs_review is False
+    with pytest.raises(ValueError):
+        recognizer.read(line.image, min_confidence=1.5)
+
+
+@pytest.mark.parametrize("paper,ink", [((250, 200, 210), (200, 40, 40)), ((235, 225, 160), (40, 60, 190)), ((245, 245, 245), (20, 20, 20))])
+def test_coloured_ink_on_tinted_paper(recognizer, line, paper, ink) -> None:  # type: ignore[no-untyped-def]
+    coverage = (255 - line.image.astype(np.float64)) / 255.0
+    coverage = np.clip((coverage - coverage.min()) / (coverage.max() - coverage.min()), 0, 1)[:, :, None]
+    rgb = (np.array(paper) * (1 - coverage) + np.array(ink) * coverage).astype(np.uint8)
+    assert recognizer.read(png_bytes(rgb, "JPEG", quality=90)).text == "75011"

@@ -1,0 +1,85 @@
+"""Make a synthetic line look photographed: colour, light, optics, compression, form furniture.
+
+:func:`photograph` turns the gray ``image`` of a :class:`~datasets.synth.SyntheticLine`
+into an RGB photo with the same digits at the same places, so its ground
+truth (text and boxes) still holds. ``strength`` in [0, 1] scales every
+degradation; 0 only colours ink and paper.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from datasets.synth import SyntheticLine
+
+__all__ = ["INKS", "Photo", "photograph"]
+
+#: Pen colours (RGB): black, blue ballpoint, blue-black, red, green, pencil gray.
+INKS: tuple[tuple[int, int, int], ...] = ((25, 25, 30), (30, 50, 170), (20, 30, 80), (180, 30, 35), (30, 110, 50), (90, 90, 95))
+
+
+@dataclass(frozen=True, slots=True)
+class Photo:
+    """``image``: uint8 (H, W, 3) RGB; ``text`` and ``boxes`` as in the source line."""
+
+    image: npt.NDArray[np.uint8]
+    text: str
+    boxes: tuple
+
+
+def photograph(line: SyntheticLine, rng: np.random.Generator, *, strength: float = 0.5, furniture: bool = True) -> Photo:
+    """Render ``line`` as a phone photo of paper; see the module doc. ``furniture`` adds box edges and rules."""
+    gray = line.image.astype(np.float64)
+    # Ink coverage from the synthetic gray image, whatever its polarity.
+    paper_level = float(np.median(gray))
+    coverage = np.abs(gray - paper_level)
+    coverage = np.clip(coverage / max(coverage.max(), 1.0), 0.0, 1.0)
+    h, w = coverage.shape
+
+    if furniture and rng.random() < 0.5 * (0.5 + strength):
+        marks = np.zeros((h, w), np.uint8)
+        thickness = int(rng.integers(1, 4))
+        top = min(line.boxes, key=lambda b: b.y).y
+        bottom = max(b.bottom for b in line.boxes)
+        left = min(b.x for b in line.boxes)
+        right = max(b.right for b in line.boxes)
+        kind = rng.integers(3)
+        if kind == 0:  # the field's box
+            m = int(rng.integers(3, 8))
+            cv2.rectangle(marks, (max(0, left - 2 * m), max(0, top - m)), (min(w - 1, right + 2 * m), min(h - 1, bottom + m)), 255, thickness)
+        elif kind == 1:  # the line written on
+            y = min(h - 1, bottom + int(rng.integers(2, 6)))
+            cv2.line(marks, (max(0, left - 15), y), (min(w - 1, right + 15), y), 255, thickness)
+        else:  # a stray dot of ink away from the digits
+            cv2.circle(marks, (int(rng.integers(0, w)), int(rng.integers(0, max(1, top - 2)) if top > 4 else h - 2)), 2, 255, -1)
+        coverage = np.maximum(coverage, marks / 255.0 * rng.uniform(0.5, 0.9))
+
+    ink = np.array(INKS[int(rng.integers(len(INKS)))], np.float64)
+    paper = np.array([rng.uniform(200, 250), rng.uniform(195, 245), rng.uniform(170, 240)])
+    image = paper[None, None, :] * (1 - coverage[:, :, None]) + ink[None, None, :] * coverage[:, :, None]
+
+    if strength > 0:
+        # Light: a shadow across the page and a vignette.
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
+        angle = rng.uniform(0, 2 * np.pi)
+        ramp = (np.cos(angle) * xs / w + np.sin(angle) * ys / h)
+        ramp = (ramp - ramp.min()) / max(np.ptp(ramp), 1e-9)
+        shade = 1.0 - strength * rng.uniform(0.2, 0.55) * ramp
+        vignette = 1.0 - strength * 0.25 * (((xs - w / 2) / w) ** 2 + ((ys - h / 2) / h) ** 2) * 2
+        image *= (shade * vignette)[:, :, None]
+        # Optics and sensor: blur, then noise.
+        sigma = strength * rng.uniform(0.3, 1.4)
+        if sigma > 0.2:
+            image = cv2.GaussianBlur(image, (0, 0), sigma)
+        image += rng.normal(0.0, strength * rng.uniform(2.0, 9.0), image.shape)
+    out = np.clip(np.round(image), 0, 255).astype(np.uint8)
+    if strength > 0:
+        quality = int(np.clip(95 - strength * rng.uniform(20, 60), 30, 95))
+        ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(out, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+        if ok:
+            out = cv2.cvtColor(cv2.imdecode(encoded, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    return Photo(image=out, text=line.text, boxes=line.boxes)
