@@ -44,6 +44,8 @@ KINDS = {
     "overlapping": SynthConfig(gap="overlapping"),
     "broken": SynthConfig(gap="separated", breaks=0.5),
 }
+#: Share of lines with a box, a rule or a stray dot, by degradation strength.
+FURNITURE = {0.0: 0.0, 0.5: 0.5, 1.0: 0.75}
 STRENGTHS = (0.0, 0.5, 1.0)
 
 TESSEROCR_HELPER = r"""
@@ -102,7 +104,7 @@ def make_sets(data: str | None, lines: int, seed: int, folder: Path) -> list[tup
             rng = np.random.default_rng(seed + 100 * k + s)
             tilt = 12.0 * strength
             for i in range(lines):
-                line = gen.line(length=5, rotation=(-tilt, tilt))
+                line = gen.line(length=5, rotation=(-tilt, tilt), furniture=FURNITURE[strength])
                 photo = photograph(line, rng, strength=strength)
                 path = folder / f"{kind}-{strength:.1f}-{i:04d}.jpg"
                 cv2.imwrite(str(path), cv2.cvtColor(photo.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])

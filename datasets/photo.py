@@ -1,4 +1,4 @@
-"""Make a synthetic line look photographed: colour, light, optics, compression, form furniture.
+"""Make a synthetic line look photographed: ink and paper colour, light, optics, compression.
 
 :func:`photograph` turns the gray ``image`` of a :class:`~datasets.synth.SyntheticLine`
 into an RGB photo with the same digits at the same places, so its ground
@@ -31,32 +31,18 @@ class Photo:
     boxes: tuple
 
 
-def photograph(line: SyntheticLine, rng: np.random.Generator, *, strength: float = 0.5, furniture: bool = True) -> Photo:
-    """Render ``line`` as a phone photo of paper; see the module doc. ``furniture`` adds box edges and rules."""
+def photograph(line: SyntheticLine, rng: np.random.Generator, *, strength: float = 0.5) -> Photo:
+    """Render ``line`` as a phone photo of paper; see the module doc.
+
+    Form furniture (a field's box, a rule) belongs to the paper, so it is drawn
+    with the line, before any tilt: see ``SynthConfig.furniture``.
+    """
     gray = line.image.astype(np.float64)
     # Ink coverage from the synthetic gray image, whatever its polarity.
     paper_level = float(np.median(gray))
     coverage = np.abs(gray - paper_level)
     coverage = np.clip(coverage / max(coverage.max(), 1.0), 0.0, 1.0)
     h, w = coverage.shape
-
-    if furniture and rng.random() < 0.5 * (0.5 + strength):
-        marks = np.zeros((h, w), np.uint8)
-        thickness = int(rng.integers(1, 4))
-        top = min(line.boxes, key=lambda b: b.y).y
-        bottom = max(b.bottom for b in line.boxes)
-        left = min(b.x for b in line.boxes)
-        right = max(b.right for b in line.boxes)
-        kind = rng.integers(3)
-        if kind == 0:  # the field's box
-            m = int(rng.integers(3, 8))
-            cv2.rectangle(marks, (max(0, left - 2 * m), max(0, top - m)), (min(w - 1, right + 2 * m), min(h - 1, bottom + m)), 255, thickness)
-        elif kind == 1:  # the line written on
-            y = min(h - 1, bottom + int(rng.integers(2, 6)))
-            cv2.line(marks, (max(0, left - 15), y), (min(w - 1, right + 15), y), 255, thickness)
-        else:  # a stray dot of ink away from the digits
-            cv2.circle(marks, (int(rng.integers(0, w)), int(rng.integers(0, max(1, top - 2)) if top > 4 else h - 2)), 2, 255, -1)
-        coverage = np.maximum(coverage, marks / 255.0 * rng.uniform(0.5, 0.9))
 
     ink = np.array(INKS[int(rng.integers(len(INKS)))], np.float64)
     paper = np.array([rng.uniform(200, 250), rng.uniform(195, 245), rng.uniform(170, 240)])

@@ -53,6 +53,9 @@ class SynthConfig:
     """Blank margin around the line, in digit heights."""
     breaks: float = 0.0
     """Probability that a digit's stroke is broken (a pen that skipped), per digit."""
+    furniture: float = 0.0
+    """Probability that the line comes with form furniture: the field's box, the rule it is
+    written on, or a stray dot. Drawn before the tilt, so it tilts with the writing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,25 @@ def _break_stroke(ink: npt.NDArray[np.float32], rng: np.random.Generator) -> npt
     thickness = max(2, ink.shape[0] // 16)
     cv2.line(out, (int(xs[i] - dx), int(ys[i] - dy)), (int(xs[i] + dx), int(ys[i] + dy)), 0.0, thickness)
     return out
+
+
+def _furniture(coverage: npt.NDArray[np.float32], masks: list[npt.NDArray[np.uint8]], base: int, rng: np.random.Generator) -> None:
+    """Draw a field's box, a rule under the digits, or a stray dot into ``coverage`` (in place)."""
+    h, w = coverage.shape
+    ys, xs = np.nonzero(np.maximum.reduce(masks))
+    top, bottom, left, right = int(ys.min()), int(ys.max()), int(xs.min()), int(xs.max())
+    marks = np.zeros((h, w), np.uint8)
+    thickness = int(rng.integers(1, 4))
+    kind = int(rng.integers(3))
+    if kind == 0:
+        m = max(3, int(rng.uniform(0.15, 0.35) * base))
+        cv2.rectangle(marks, (max(0, left - 2 * m), max(0, top - m)), (min(w - 1, right + 2 * m), min(h - 1, bottom + m)), 255, thickness)
+    elif kind == 1:
+        y = min(h - 1, bottom + int(rng.integers(1, 6)))
+        cv2.line(marks, (max(0, left - base // 3), y), (min(w - 1, right + base // 3), y), 255, thickness)
+    else:
+        cv2.circle(marks, (int(rng.integers(0, w)), int(rng.integers(0, max(1, top)))), max(1, base // 25), 255, -1)
+    np.maximum(coverage, marks.astype(np.float32) / 255.0 * float(rng.uniform(0.6, 1.0)), out=coverage)
 
 
 def _touch_offset(left: npt.NDArray[np.float32], right: npt.NDArray[np.float32], dy: int) -> int:
@@ -176,6 +198,9 @@ def render_line(
         mask = np.zeros((height, width), np.uint8)
         mask[r : r + ink.shape[0], c : c + ink.shape[1]] = (ink > 0.5).astype(np.uint8)
         masks.append(mask)
+
+    if rng.random() < config.furniture:
+        _furniture(coverage, masks, base, rng)
 
     angle = _u(rng, config.rotation)
     if angle:

@@ -20,14 +20,17 @@ def geometric_scores(layout: LineLayout) -> list[float]:
 def geometric_skip_scores(layout: LineLayout, *, small: float = 0.5) -> list[float]:
     """Per atom, the log-score for leaving it out as a stray mark, from shape alone.
 
-    Only whole components under ``small`` x line height may be left out (a
-    dot, a tick, a piece of a neighbouring field); the smaller, the cheaper.
+    Atoms under ``small`` x line height may be left out (a dot, a tick, a
+    piece of a neighbouring field); the smaller, the cheaper. A piece cut off
+    a component may be left out only when flat (under 0.4 line heights): the
+    remains of a rule that a digit touched.
     """
     scores = []
     for atom in layout.atoms:
         ratio = atom.box.height / layout.line_height if layout.line_height else 1.0
         whole = not (atom.cut_left or atom.cut_right)
-        scores.append(-(1.0 + 4.0 * ratio) if whole and ratio < small else -math.inf)
+        allowed = ratio < small if whole else ratio < 0.4
+        scores.append(-(1.0 + 4.0 * ratio) if allowed else -math.inf)
     return scores
 
 

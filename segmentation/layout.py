@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from segmentation.types import Atom, Box, Candidate, LineLayout
 
-__all__ = ["estimate_skew", "estimate_slant", "find_rulings", "propose", "remove_specks"]
+__all__ = ["estimate_skew", "estimate_slant", "find_rules", "find_rulings", "propose", "remove_specks"]
 
 
 def estimate_skew(mask: npt.NDArray[np.bool_], *, max_angle: float = 20.0, min_elongation: float = 2.0) -> float:
@@ -86,7 +86,15 @@ def _shear(shape: tuple[int, int], k: float) -> tuple[npt.NDArray[np.float64], t
     return matrix, (int(math.ceil(w + 2 * extra)), h)
 
 
-def _line_height(heights: npt.NDArray[np.int64], areas: npt.NDArray[np.int64]) -> float:
+def _line_height(stats: npt.NDArray[np.int32]) -> float:
+    """Typical digit height from component stats (rows of cv2 stats, background excluded).
+
+    Thin bars (a box side, and most 1s) do not vote unless nothing else is there.
+    """
+    heights, widths, areas = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_AREA]
+    wide = widths >= 0.15 * heights
+    if wide.any():
+        heights, areas = heights[wide], areas[wide]
     big = heights[areas >= 0.1 * areas.max()]
     tall = big[big >= 0.5 * big.max()]
     return float(np.median(tall))
@@ -112,6 +120,49 @@ def find_rulings(
             inside = (centres[:, 0] > x) & (centres[:, 0] < x + w) & (centres[:, 1] > y) & (centres[:, 1] < y + h)
             ruled[i] = int(inside.sum()) - 1 >= 2  # minus the frame's own centre
     return ruled
+
+
+def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float) -> npt.NDArray[np.uint8]:
+    """Pixels (255) of straight lines no digit has: near-horizontal ones longer than 1.6 line
+    heights (rules, box tops and bottoms), near-vertical ones longer than 1.3 (box sides).
+
+    ``ink``: uint8 (H, W), ink 255. Found with a probabilistic Hough transform, so a line that
+    is a few degrees off level, or broken by noise, is still found.
+    """
+    out = np.zeros_like(ink)
+    if line_height <= 0:
+        return out
+    short = int(1.3 * line_height)
+    segments = cv2.HoughLinesP(ink, 1, np.pi / 360, threshold=max(10, short // 2), minLineLength=short, maxLineGap=max(2, int(0.05 * line_height)))
+    if segments is None:
+        return out
+    for x0, y0, x1, y1 in segments.reshape(-1, 4):
+        dx, dy = abs(int(x1) - int(x0)), abs(int(y1) - int(y0))
+        length = float(np.hypot(dx, dy))
+        horizontal = dy <= 0.2 * dx and length >= 1.6 * line_height
+        vertical = dx <= 0.2 * dy and length >= 1.3 * line_height
+        if horizontal or vertical:
+            # As thick as the stroke under it: measure across the line at its middle.
+            cv2.line(out, (int(x0), int(y0)), (int(x1), int(y1)), 255, _stroke_across(ink, x0, y0, x1, y1))
+    return cv2.bitwise_and(out, ink)
+
+
+def _stroke_across(ink: npt.NDArray[np.uint8], x0: int, y0: int, x1: int, y1: int) -> int:
+    """Thickness in pixels of the ink line from (x0, y0) to (x1, y1), measured at a few points."""
+    h, w = ink.shape
+    dx, dy = float(x1 - x0), float(y1 - y0)
+    norm = max(np.hypot(dx, dy), 1e-9)
+    nx, ny = -dy / norm, dx / norm
+    widths = []
+    for t in (0.25, 0.5, 0.75):
+        cx, cy = x0 + t * dx, y0 + t * dy
+        run = 0
+        for k in range(-12, 13):
+            x, y = int(round(cx + k * nx)), int(round(cy + k * ny))
+            if 0 <= x < w and 0 <= y < h and ink[y, x]:
+                run += 1
+        widths.append(run)
+    return int(np.clip(np.median(widths) + 2, 2, 25))
 
 
 def remove_specks(
@@ -183,6 +234,24 @@ def _seams(own: npt.NDArray[np.bool_], line_height: float, *, max_cuts: int) -> 
     return seams
 
 
+def _components(
+    ink: npt.NDArray[np.uint8],
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.bool_], float] | None:
+    """Labels, stats, form-furniture mask and line height of an ink image; None when nothing is written."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return None
+    # Two passes: a frame can be the tallest thing on the page and would set the line height.
+    ruled = find_rulings(stats, line_height=_line_height(stats[1:]))
+    if ruled[1:].all():
+        return None
+    line_height = _line_height(stats[1:][~ruled[1:]])
+    ruled = find_rulings(stats, line_height=line_height)
+    if ruled[1:].all():
+        return None
+    return labels, stats, ruled, _line_height(stats[1:][~ruled[1:]])
+
+
 def _gap(a: Atom, b: Atom) -> int:
     """Horizontal gap from atom ``a`` to ``b`` (negative when they overlap)."""
     return max(a.box.x, b.box.x) - min(a.box.right, b.box.right)
@@ -229,22 +298,36 @@ def propose(
         matrix = matrix[:2]
     inverse = cv2.invertAffineTransform(matrix)
 
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
-    if count <= 1:
+    found = _components(ink)
+    if found is None:
         return LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale)
-    heights, areas = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
-    # Two passes: a frame can be the tallest thing on the page and would set the line height.
-    ruled = find_rulings(stats, line_height=_line_height(heights, areas))
-    if ruled[1:].all():
-        return LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale)
-    line_height = _line_height(heights[~ruled[1:]], areas[~ruled[1:]])
-    ruled = find_rulings(stats, line_height=line_height)
-    if ruled[1:].all():
-        return LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale)
-    line_height = _line_height(heights[~ruled[1:]], areas[~ruled[1:]])
+    # Straight lines longer than any digit stroke are rules or box edges, even where digits
+    # touch them: take their pixels out and look again. (Digits lose only the sliver they share.)
+    rules = find_rules(ink, line_height=found[3])
+    if rules.any():
+        ink = cv2.subtract(ink, rules)
+        found = _components(ink)
+        if found is None:
+            return LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale)
+    labels, stats, ruled, line_height = found
     keep = remove_specks(stats, line_height=line_height) & ~ruled
-    # A vertical stroke far taller than the writing is a box edge or a margin line, not a 1.
-    keep[1:] &= stats[1:, cv2.CC_STAT_HEIGHT] <= 1.8 * line_height
+    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    # A vertical stroke far taller than the writing is a box edge or a margin line, not a 1;
+    # a thin bar at either end reaching above and below all the writing is the side of a box.
+    keep[1:] &= heights[1:] <= 1.8 * line_height
+    kept = np.flatnonzero(keep)
+    if kept.size > 1:
+        by_x = kept[np.argsort(stats[kept, cv2.CC_STAT_LEFT])]
+        tops = stats[:, cv2.CC_STAT_TOP]
+        bottoms = tops + heights
+        margin = 0.05 * line_height
+        for end in {int(by_x[0]), int(by_x[-1])}:
+            others = kept[(kept != end) & (heights[kept] >= 0.5 * line_height) & (widths[kept] >= 0.2 * line_height)]
+            if others.size == 0:
+                continue
+            spans = tops[end] <= tops[others].min() + margin and bottoms[end] >= bottoms[others].max() - margin
+            if spans and heights[end] >= 1.15 * line_height and widths[end] < 0.2 * line_height:
+                keep[end] = False
 
     atoms: list[Atom] = []
     for label in np.flatnonzero(keep):

@@ -44,7 +44,7 @@ class Recognizer:
         max_side: int = 1600,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         alternatives: int = 3,
-        skip_bias: float = 1.0,
+        skip_bias: float = 2.0,
         min_confidence: float = 0.9,
     ) -> None:
         """``max_side``: longer side (px) images are shrunk to before segmentation;

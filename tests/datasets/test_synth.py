@@ -49,7 +49,7 @@ def test_photograph_keeps_ground_truth(lines: LineGenerator) -> None:
     photo = photograph(line, np.random.default_rng(0), strength=1.0)
     assert photo.text == "1234" and photo.boxes == line.boxes
     assert photo.image.shape == (*line.image.shape, 3) and photo.image.dtype == np.uint8
-    calm = photograph(line, np.random.default_rng(0), strength=0.0, furniture=False)
+    calm = photograph(line, np.random.default_rng(0), strength=0.0)
     # Strength 0 only recolours: ink still where the digits are, paper elsewhere.
     gray = calm.image.mean(axis=2)
     b = line.boxes[0]
@@ -60,3 +60,10 @@ def test_breaks_cut_strokes(mnist_test) -> None:  # type: ignore[no-untyped-def]
     whole = LineGenerator(mnist_test.images, mnist_test.labels, seed=3).line("0", breaks=0.0)
     broken = LineGenerator(mnist_test.images, mnist_test.labels, seed=3).line("0", breaks=1.0)
     assert (broken.image < 128).sum() < (whole.image < 128).sum()
+
+
+def test_furniture_is_drawn_but_boxes_stay_on_the_digits(mnist_test) -> None:  # type: ignore[no-untyped-def]
+    plain = LineGenerator(mnist_test.images, mnist_test.labels, seed=4).line("555", furniture=0.0)
+    ruled = LineGenerator(mnist_test.images, mnist_test.labels, seed=4).line("555", furniture=1.0)
+    assert ruled.boxes == plain.boxes
+    assert (ruled.image < 128).sum() > (plain.image < 128).sum()
