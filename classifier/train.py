@@ -13,7 +13,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +29,8 @@ from classifier.preprocess import PreprocessConfig, estimate_stroke_width, norma
 from datasets.mnist import load_mnist
 from datasets.synth import LineGenerator
 from segmentation import Box, binarize, propose
+
+T = TypeVar("T")
 
 __all__ = ["TrainConfig", "TrainResult", "build_pool", "evaluate", "fit_temperature", "train"]
 
@@ -94,6 +97,14 @@ def _normalize_chunk(args: tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], s
     return out
 
 
+def _run_jobs(function: Callable[[Any], T], jobs: list[Any], workers: int) -> list[T]:
+    """``function`` over ``jobs`` in order, in ``workers`` processes (in this one when 1)."""
+    if workers <= 1:
+        return [function(job) for job in jobs]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(function, jobs))
+
+
 def _covers(candidate: Box, digit: Box) -> float:
     ix = max(0, min(candidate.right, digit.right) - max(candidate.x, digit.x))
     iy = max(0, min(candidate.bottom, digit.bottom) - max(candidate.y, digit.y))
@@ -138,11 +149,7 @@ def build_segmented(
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
     """Samples cut by the real segmenter from generated lines: uint8 (N, 28, 28) and labels (N,)."""
     jobs = [(images, labels, min(chunk, lines - s), seed * 1_000_003 + s, config.to_dict()) for s in range(0, lines, chunk)]
-    if workers <= 1:
-        parts = [_segmented_chunk(job) for job in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(_segmented_chunk, jobs))
+    parts = _run_jobs(_segmented_chunk, jobs, workers)
     if not parts:
         return np.zeros((0, config.frame, config.frame), np.uint8), np.zeros(0, np.int64)
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
@@ -167,11 +174,7 @@ def build_pool(
         (images[s : s + chunk], labels[s : s + chunk], kind, seed * 1_000_003 + s, config.to_dict())
         for s in range(0, len(images), chunk)
     ]
-    if workers <= 1:
-        parts = [_normalize_chunk(job) for job in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(_normalize_chunk, jobs))
+    parts = _run_jobs(_normalize_chunk, jobs, workers)
     return np.concatenate(parts) if parts else np.zeros((0, config.frame, config.frame), np.uint8)
 
 

@@ -123,7 +123,7 @@ def find_rulings(
 
 
 def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float) -> npt.NDArray[np.uint8]:
-    """Pixels (255) of straight lines no digit has: near-horizontal ones longer than 1.6 line
+    """Pixels (255) of straight lines no digit has: near-horizontal ones longer than 2 line
     heights (rules, box tops and bottoms), near-vertical ones longer than 1.3 (box sides).
 
     ``ink``: uint8 (H, W), ink 255. Found with a probabilistic Hough transform, so a line that
@@ -139,7 +139,7 @@ def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float) -> npt.NDArray
     for x0, y0, x1, y1 in segments.reshape(-1, 4):
         dx, dy = abs(int(x1) - int(x0)), abs(int(y1) - int(y0))
         length = float(np.hypot(dx, dy))
-        horizontal = dy <= 0.2 * dx and length >= 1.6 * line_height
+        horizontal = dy <= 0.2 * dx and length >= 2.0 * line_height
         vertical = dx <= 0.2 * dy and length >= 1.3 * line_height
         if horizontal or vertical:
             # As thick as the stroke under it: measure across the line at its middle.

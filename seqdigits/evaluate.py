@@ -13,7 +13,7 @@ from datasets.mnist import MnistSplit
 from datasets.synth import GAP_KINDS, Gap, LineGenerator, SynthConfig
 from seqdigits.recognizer import Recognizer
 
-__all__ = ["DigitReport", "LineReport", "evaluate_digits", "evaluate_lines"]
+__all__ = ["DigitReport", "LineReport", "edit_distance", "evaluate_digits", "evaluate_lines"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,8 @@ def evaluate_digits(recognizer: Recognizer, split: MnistSplit, *, batch: int = 2
     )
 
 
-def _edit_distance(a: str, b: str) -> int:
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance between two strings (insertions, deletions, substitutions)."""
     row = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         prev, row[0] = row[0], i
@@ -91,7 +92,7 @@ def evaluate_lines(
             reading = recognizer.read(line.image, length=length if use_length else None)
             times.append((time.perf_counter() - start) * 1000.0)
             correct += reading.text == line.text
-            char_acc += max(0.0, 1.0 - _edit_distance(reading.text, line.text) / len(line.text))
+            char_acc += max(0.0, 1.0 - edit_distance(reading.text, line.text) / len(line.text))
         reports.append(
             LineReport(
                 gap=gap,

@@ -145,3 +145,11 @@ async def test_many_simultaneous_requests_all_succeed(recognizer, photos) -> Non
         )
     assert [r.status_code for r in responses] == [200] * len(texts)
     assert [r.json()["text"] for r in responses] == texts
+
+
+def test_min_confidence_sets_needs_review(client, photos) -> None:  # type: ignore[no-untyped-def]
+    strict = client.post("/v1/read?min_confidence=1", content=photos["94110"], headers={"content-type": "image/png"})
+    lenient = client.post("/v1/read?min_confidence=0", content=photos["94110"], headers={"content-type": "image/png"})
+    assert strict.json()["needs_review"] is True and lenient.json()["needs_review"] is False
+    bad = client.post("/v1/read?min_confidence=2", content=photos["94110"], headers={"content-type": "image/png"})
+    assert bad.status_code == 400

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import numpy as np
+
+from classifier.model import NOT_A_DIGIT
+from classifier.preprocess import PreprocessConfig
+from classifier.train import build_pool, build_segmented
+
+
+def test_sample_pool_does_not_depend_on_the_number_of_workers(mnist_test) -> None:  # type: ignore[no-untyped-def]
+    images, labels = mnist_test.images[:120], mnist_test.labels[:120]
+    one = build_pool(images, labels, kind="distorted", config=PreprocessConfig(), seed=3, workers=1, chunk=50)
+    two = build_pool(images, labels, kind="distorted", config=PreprocessConfig(), seed=3, workers=2, chunk=50)
+    assert one.shape == (120, 28, 28) and np.array_equal(one, two)
+    clean = build_pool(images, labels, kind="clean", config=PreprocessConfig(), seed=3, workers=1)
+    assert not np.array_equal(clean, one)
+
+
+def test_segmenter_cuts_become_digit_and_reject_samples(mnist_test) -> None:  # type: ignore[no-untyped-def]
+    x, y = build_segmented(mnist_test.images[:3000], mnist_test.labels[:3000], lines=30, config=PreprocessConfig(), seed=1, workers=1)
+    assert x.shape == (len(y), 28, 28) and x.dtype == np.uint8
+    assert (y == NOT_A_DIGIT).any() and (y < NOT_A_DIGIT).any()
+    assert set(np.unique(y)) <= set(range(11))
