@@ -5,6 +5,9 @@ files or knows about the classifier. Recognition-guided choices are made by
 passing classifier scores to :func:`decode`.
 """
 
+import numpy as np
+import numpy.typing as npt
+
 from segmentation.binarize import binarize, ink_is_dark, is_blank
 from segmentation.decode import decode, geometric_scores, geometric_skip_scores
 from segmentation.layout import estimate_skew, propose, remove_specks
@@ -28,7 +31,7 @@ __all__ = [
 ]
 
 
-def segment_digits(mask, *, deskew: bool = True) -> list[Box]:  # type: ignore[no-untyped-def]
-    """Boxes (input pixels, left to right) of the digits in an ink mask, from shape alone."""
+def segment_digits(mask: npt.NDArray[np.bool_], *, deskew: bool = True) -> list[Box]:
+    """Boxes (mask pixels, left to right) of the digits in a bool (H, W) ink mask, from shape alone."""
     layout = propose(mask, deskew=deskew)
     return [layout.candidates[i].box for i in decode(layout, geometric_scores(layout))]

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datasets.synth import LineGenerator, SynthConfig
-from segmentation import Box, binarize, decode, estimate_skew, geometric_scores, propose, segment_digits
+from segmentation import Box, decode, estimate_skew, geometric_scores, propose, segment_digits
 
 
 def _bars(n: int, gap: int = 30, height: int = 60, width: int = 30) -> np.ndarray:
