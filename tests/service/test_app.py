@@ -4,6 +4,8 @@ import asyncio
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient, TestClient
 
 from datasets.synth import LineGenerator, SynthConfig
@@ -153,3 +155,21 @@ def test_min_confidence_sets_needs_review(client, photos) -> None:  # type: igno
     assert strict.json()["needs_review"] is True and lenient.json()["needs_review"] is False
     bad = client.post("/v1/read?min_confidence=2", content=photos["94110"], headers={"content-type": "image/png"})
     assert bad.status_code == 400
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    payload=st.one_of(
+        st.binary(max_size=2048),
+        st.sampled_from([b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"GIF89a", b"BM", b"II*\x00", b"RIFF\x00\x00\x00\x00WEBP"]).flatmap(
+            lambda magic: st.binary(max_size=512).map(lambda tail: magic + tail)
+        ),
+    ),
+    ctype=st.sampled_from(["image/png", "image/jpeg", "application/octet-stream"]),
+)
+def test_no_payload_makes_a_500(client, payload: bytes, ctype: str) -> None:  # type: ignore[no-untyped-def]
+    r = client.post("/v1/read", content=payload, headers={"content-type": ctype})
+    assert r.status_code in (200, 400, 413, 415)
+    body = r.json()
+    if r.status_code != 200:
+        assert body["status_code"] == r.status_code and body["detail"]
