@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from segmentation.binarize import binarize, ink_is_dark, is_blank
-from segmentation.decode import decode, geometric_scores, geometric_skip_scores
+from segmentation.decode import Token, decode, decode_pattern, geometric_scores, geometric_skip_scores, hyphen_scores, parse_pattern
 from segmentation.layout import estimate_skew, propose, remove_specks
 from segmentation.types import Atom, Box, Candidate, LineLayout
 
@@ -18,13 +18,17 @@ __all__ = [
     "Box",
     "Candidate",
     "LineLayout",
+    "Token",
     "binarize",
     "decode",
+    "decode_pattern",
     "estimate_skew",
     "geometric_scores",
     "geometric_skip_scores",
+    "hyphen_scores",
     "ink_is_dark",
     "is_blank",
+    "parse_pattern",
     "propose",
     "remove_specks",
     "segment_digits",

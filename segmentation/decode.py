@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from segmentation.types import LineLayout
 
-__all__ = ["decode", "geometric_scores", "geometric_skip_scores"]
+__all__ = ["Token", "decode", "decode_pattern", "geometric_scores", "geometric_skip_scores", "hyphen_scores", "parse_pattern"]
 
 
 def geometric_scores(layout: LineLayout) -> list[float]:
@@ -99,3 +101,146 @@ def decode(
         pos = layout.candidates[i].start
         k -= 1
     return tuple(reversed(path))
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One element of a format pattern: ``lo``-``hi`` digits, or one separator ``char``."""
+
+    kind: str  # "digit" or "separator"
+    lo: int = 1
+    hi: int = 1
+    char: str = ""
+
+
+_TOKEN = re.compile(r"(?:\\d|\[0-9\])(?:\{(\d+)(?:,(\d*))?\}|([+*?]))?|(-)|( |\\s)")
+
+
+def parse_pattern(pattern: str) -> tuple[tuple[Token, ...], ...]:
+    r"""Parse a format pattern into alternatives of tokens.
+
+    Accepted: ``\d`` or ``[0-9]`` with an optional ``{n}``, ``{n,m}``, ``{n,}``, ``+``, ``*``
+    or ``?``; a literal ``-``; a space or ``\s``; alternatives joined by ``|``; an optional
+    ``^``/``$`` around the whole. Examples: ``\d{5}``, ``\d{5}-\d{4}``, ``\d{5}|\d{5}-\d{4}``.
+    Raises ``ValueError`` naming what it cannot read.
+    """
+    if not pattern:
+        raise ValueError("empty pattern")
+    alternatives = []
+    for alternative in pattern.split("|"):
+        text = alternative.removeprefix("^").removesuffix("$")
+        tokens: list[Token] = []
+        pos = 0
+        while pos < len(text):
+            match = _TOKEN.match(text, pos)
+            if match is None:
+                raise ValueError(f"cannot read pattern {pattern!r} at {text[pos:]!r}: use \\d, \\d{{n}}, \\d{{n,m}}, -, space, |")
+            exact, upper, suffix, hyphen, space = match.groups()
+            if hyphen or space:
+                tokens.append(Token("separator", char="-" if hyphen else " "))
+            else:
+                if exact is not None:
+                    lo = int(exact)
+                    hi = lo if upper is None else (int(upper) if upper else 64)
+                else:
+                    lo, hi = {None: (1, 1), "+": (1, 64), "*": (0, 64), "?": (0, 1)}[suffix]
+                if hi < lo:
+                    raise ValueError(f"pattern {pattern!r}: {{{lo},{hi}}} is an empty range")
+                if tokens and tokens[-1].kind == "digit":  # \d\d{2} is \d{3}
+                    prev = tokens.pop()
+                    lo, hi = prev.lo + lo, min(64, prev.hi + hi)
+                tokens.append(Token("digit", lo=lo, hi=hi))
+            pos = match.end()
+        if not any(t.kind == "digit" and t.hi > 0 for t in tokens):
+            raise ValueError(f"pattern {pattern!r} has an alternative with no digits")
+        alternatives.append(tuple(tokens))
+    return tuple(alternatives)
+
+
+def hyphen_scores(layout: LineLayout) -> list[float]:
+    """Per atom, 0.0 when it can be a hyphen (a short flat dash at mid-height of the line), else -inf."""
+    if not layout.atoms:
+        return []
+    h = layout.line_height
+    top = float(np.median([a.box.y for a in layout.atoms if a.box.height >= 0.5 * h] or [0]))
+    scores = []
+    for atom in layout.atoms:
+        b = atom.box
+        centre = b.y + b.height / 2.0 - top
+        dash = (
+            not (atom.cut_left or atom.cut_right)
+            and b.height < 0.4 * h
+            and b.width >= 1.5 * b.height
+            and 0.15 * h <= b.width <= 1.2 * h
+            and 0.2 * h <= centre <= 0.8 * h
+        )
+        scores.append(0.0 if dash else -math.inf)
+    return scores
+
+
+def decode_pattern(
+    layout: LineLayout,
+    scores: Sequence[float],
+    tokens: tuple[Token, ...],
+    *,
+    skip_scores: Sequence[float] | None = None,
+) -> tuple[tuple[int | str, ...], float] | None:
+    """Best cover of the atoms that spells ``tokens``: candidate indices and separator characters, and its score.
+
+    A ``-`` separator consumes one atom that looks like a hyphen; a space needs a gap of at
+    least 0.4 line heights between the groups. None when no cover fits the pattern.
+    """
+    atoms = len(layout.atoms)
+    skips = [-math.inf] * atoms if skip_scores is None else list(skip_scores)
+    dashes = hyphen_scores(layout)
+    starting: list[list[int]] = [[] for _ in range(atoms + 1)]
+    for i, cand in enumerate(layout.candidates):
+        starting[cand.start].append(i)
+    n_tok = len(tokens)
+    widest = max((t.hi for t in tokens if t.kind == "digit"), default=0)
+    # best[pos][t][c]: score with atoms [0, pos) read, inside token t with c digits of it so far.
+    best = np.full((atoms + 1, n_tok + 1, widest + 1), -math.inf)
+    back: dict[tuple[int, int, int], tuple[int, int, int, int | str | None]] = {}
+    best[0, 0, 0] = 0.0
+
+    def relax(state: tuple[int, int, int], value: float, came: tuple[int, int, int], step: int | str | None) -> None:
+        if value > best[state]:
+            best[state] = value
+            back[state] = (*came, step)
+
+    for pos in range(atoms + 1):
+        for t in range(n_tok + 1):  # epsilon moves go t -> t+1, so t ascends
+            for c in range(widest + 1):
+                here = best[pos, t, c]
+                if here == -math.inf:
+                    continue
+                if t < n_tok and tokens[t].kind == "digit":
+                    tok = tokens[t]
+                    if c >= tok.lo:
+                        relax((pos, t + 1, 0), here, (pos, t, c), None)
+                    if c < tok.hi:
+                        for i in starting[pos] if pos < atoms else []:
+                            end = layout.candidates[i].end
+                            relax((end, t, c + 1), here + scores[i], (pos, t, c), i)
+                elif t < n_tok and c == 0:
+                    sep = tokens[t]
+                    if sep.char == "-" and pos < atoms and dashes[pos] > -math.inf:
+                        relax((pos + 1, t + 1, 0), here + dashes[pos], (pos, t, c), "-")
+                    if sep.char == " " and 0 < pos < atoms:
+                        a, b = layout.atoms[pos - 1], layout.atoms[pos]
+                        if b.box.x - a.box.right >= 0.4 * layout.line_height:
+                            relax((pos, t + 1, 0), here, (pos, t, c), " ")
+                if pos < atoms and skips[pos] > -math.inf:
+                    relax((pos + 1, t, c), here + skips[pos], (pos, t, c), "skip")
+
+    final = (atoms, n_tok, 0)
+    if best[final] == -math.inf:
+        return None
+    steps: list[int | str] = []
+    state = final
+    while state != (0, 0, 0):
+        *prev, step = back[state]
+        if step is not None and step != "skip":
+            steps.append(step)
+        state = (prev[0], prev[1], prev[2])
+    return tuple(reversed(steps)), float(best[final])

@@ -334,7 +334,9 @@ def propose(
         x, y, w, h, _ = (int(v) for v in stats[label])
         own = labels[y : y + h, x : x + w] == label
         max_cuts = max(1, int(cuts_per_height * w / line_height))
-        cuts = _seams(own, line_height, max_cuts=max_cuts) if w > split_ratio * line_height else []
+        # Only writing as tall as a digit can hold two of them; a flat dash is never cut.
+        wide = w > split_ratio * line_height and h >= 0.5 * line_height
+        cuts = _seams(own, line_height, max_cuts=max_cuts) if wide else []
         seams = [np.zeros(h, np.int64), *cuts, np.full(h, w, np.int64)]
         columns = np.arange(w)[None, :]
         for k, (lo, hi) in enumerate(zip(seams[:-1], seams[1:])):

@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     read.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, GIF, BMP, TIFF, WebP)")
     read.add_argument("--json", action="store_true", help="print one JSON object per image (JSON lines)")
     read.add_argument("--length", type=_positive, help="expected number of digits")
+    read.add_argument("--pattern", help=r"expected format, e.g. '\d{5}' or '\d{5}-\d{4}|\d{5}'")
     read.add_argument("--debug-dir", type=Path, help="write each image with its boxes, digits and confidences here")
     read.add_argument("--weights", type=Path, help="checkpoint to use instead of the packaged weights")
     read.add_argument("--min-confidence", type=float, default=0.9, help="flag readings less likely to be right (default 0.9)")
@@ -71,13 +72,24 @@ def _read(args: argparse.Namespace) -> int:
     if not 0.0 <= args.min_confidence <= 1.0:
         print("seqdigits: error: --min-confidence must be within [0, 1]", file=sys.stderr)
         return 2
+    if args.pattern is not None:
+        from segmentation import parse_pattern
+
+        if args.length is not None:
+            print("seqdigits: error: give --length or --pattern, not both", file=sys.stderr)
+            return 2
+        try:
+            parse_pattern(args.pattern)
+        except ValueError as exc:
+            print(f"seqdigits: error: {exc}", file=sys.stderr)
+            return 2
     if args.debug_dir:
         args.debug_dir.mkdir(parents=True, exist_ok=True)
     failed = 0
     for name in args.images:
         try:
             gray = load_image(name, max_pixels=recognizer.max_pixels)
-            reading = recognizer.read(gray, length=args.length, min_confidence=args.min_confidence)
+            reading = recognizer.read(gray, length=args.length, pattern=args.pattern, min_confidence=args.min_confidence)
         except SeqdigitsError as exc:
             failed += 1
             if args.json:

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from classifier.model import NOT_A_DIGIT
 from classifier.predict import CheckpointError, DigitClassifier
-from segmentation import LineLayout, binarize, decode, geometric_skip_scores, propose
+from segmentation import LineLayout, Token, binarize, decode, decode_pattern, geometric_skip_scores, parse_pattern, propose
 from seqdigits.errors import WeightsError
 from seqdigits.image import DEFAULT_MAX_PIXELS, ImageInput, load_image
 from seqdigits.reading import Alternative, Character, Reading
@@ -46,11 +46,14 @@ class Recognizer:
         alternatives: int = 3,
         skip_bias: float = 2.0,
         min_confidence: float = 0.9,
+        pattern_slack: float = 6.0,
     ) -> None:
         """``max_side``: longer side (px) images are shrunk to before segmentation;
         ``max_pixels``: decoding limit; ``alternatives``: per character;
         ``skip_bias``: log-odds a mark must exceed as "not a digit" to be left out;
-        ``min_confidence``: readings less likely than this to be right get ``needs_review``."""
+        ``min_confidence``: readings less likely than this to be right get ``needs_review``;
+        ``pattern_slack``: how much less likely (in log-probability) than the best free reading a
+        reading that fits the pattern may be."""
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be within [0, 1], got {min_confidence}")
         self.classifier = classifier
@@ -59,6 +62,7 @@ class Recognizer:
         self.alternatives = alternatives
         self.skip_bias = skip_bias
         self.min_confidence = min_confidence
+        self.pattern_slack = pattern_slack
 
     def _prepare(self, image: ImageInput) -> _Prepared:
         gray = load_image(image, max_pixels=self.max_pixels)
@@ -70,13 +74,18 @@ class Recognizer:
         return _Prepared(layout=layout, width=width, height=height)
 
     def _reading(
-        self, prepared: _Prepared, probs: npt.NDArray[np.float64], length: int | None, min_confidence: float
+        self,
+        prepared: _Prepared,
+        probs: npt.NDArray[np.float64],
+        length: int | None,
+        min_confidence: float,
+        pattern: tuple[tuple[Token, ...], ...] | None = None,
     ) -> Reading:
         layout = prepared.layout
         if layout.empty:
             return Reading(
                 text="", confidence=0.0, characters=(), width=prepared.width, height=prepared.height,
-                needs_review=min_confidence > 0.0,
+                needs_review=min_confidence > 0.0 or pattern is not None,
             )
         digit_p = np.delete(probs, NOT_A_DIGIT, axis=1)
         best = digit_p.max(axis=1)
@@ -88,7 +97,18 @@ class Recognizer:
             if c.end == c.start + 1 and not (atom.cut_left or atom.cut_right):
                 rejected = math.log(max(float(probs[i, NOT_A_DIGIT]), 1e-12)) - self.skip_bias
                 skips[c.start] = max(skips[c.start], rejected)
-        path = decode(layout, scores, length=length, skip_scores=skips)
+        free = decode(layout, scores, length=length, skip_scores=skips)
+        steps: tuple[int | str, ...] = free
+        unmet = False
+        if pattern is not None:
+            fits = [found for tokens in pattern if (found := decode_pattern(layout, scores, tokens, skip_scores=skips))]
+            best = max(fits, key=lambda found: found[1]) if fits else None
+            # Fit the pattern where the evidence allows: not by dropping or inventing confident digits.
+            if best is not None and best[1] >= _path_score(layout, free, scores, skips) - self.pattern_slack:
+                steps = best[0]
+            else:
+                unmet = True
+        path = [i for i in steps if isinstance(i, int)]
         characters = []
         for i in path:
             order = np.argsort(-digit_p[i])
@@ -103,29 +123,49 @@ class Recognizer:
                     ),
                 )
             )
-        text = "".join(c.digit for c in characters)
+        digits = iter(characters)
+        text = "".join(step if isinstance(step, str) else next(digits).digit for step in steps)
         confidence = float(np.prod([c.confidence for c in characters])) if characters else 0.0
         return Reading(
             text=text, confidence=confidence, characters=tuple(characters), width=prepared.width, height=prepared.height,
-            needs_review=confidence < min_confidence,
+            needs_review=confidence < min_confidence or unmet,
         )
 
-    def read(self, image: ImageInput, *, length: int | None = None, min_confidence: float | None = None) -> Reading:
+    def read(
+        self,
+        image: ImageInput,
+        *,
+        length: int | None = None,
+        pattern: str | None = None,
+        min_confidence: float | None = None,
+    ) -> Reading:
         """Read one image: a path, encoded bytes, a PIL image or a uint8 array (gray, RGB, RGBA).
 
         ``length``: the number of digits expected; segmentation merges or
         splits to meet it when the evidence allows. Raises
         :class:`~seqdigits.errors.ImageError` subclasses for unusable input.
+        ``pattern``: the format, e.g. ``\\d{5}`` or ``\\d{5}-\\d{4}|\\d{5}`` (see
+        :func:`segmentation.parse_pattern`); the reading spells it, separators included in
+        ``text`` (``characters`` hold the digits), or, when no reading of the image fits it,
+        is the best reading of any form with ``needs_review`` set.
         ``min_confidence`` overrides the recognizer's review threshold.
         """
-        return self.read_batch([image], length=length, min_confidence=min_confidence)[0]
+        return self.read_batch([image], length=length, pattern=pattern, min_confidence=min_confidence)[0]
 
     def read_batch(
-        self, images: Sequence[ImageInput], *, length: int | None = None, min_confidence: float | None = None
+        self,
+        images: Sequence[ImageInput],
+        *,
+        length: int | None = None,
+        pattern: str | None = None,
+        min_confidence: float | None = None,
     ) -> list[Reading]:
         """Read several images; the candidates of all of them go through the CNN in one forward pass."""
         if length is not None and length < 1:
             raise ValueError(f"length must be a positive number of digits, got {length}")
+        if length is not None and pattern is not None:
+            raise ValueError("give length or pattern, not both (a pattern states the length)")
+        tokens = parse_pattern(pattern) if pattern is not None else None
         threshold = self.min_confidence if min_confidence is None else min_confidence
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"min_confidence must be within [0, 1], got {threshold}")
@@ -136,7 +176,7 @@ class Recognizer:
         offset = 0
         for p in prepared:
             n = len(p.layout.candidates)
-            readings.append(self._reading(p, probs[offset : offset + n], length, threshold))
+            readings.append(self._reading(p, probs[offset : offset + n], length, threshold, tokens))
             offset += n
         return readings
 
@@ -153,15 +193,23 @@ def load_recognizer(weights: str | os.PathLike[str] | None = None, **options: ob
     return Recognizer(classifier, **options)  # type: ignore[arg-type]
 
 
+def _path_score(layout: LineLayout, path: tuple[int, ...], scores: list[float], skips: list[float]) -> float:
+    """Score of an unconstrained path: its candidates plus the atoms it leaves out."""
+    covered = {a for i in path for a in range(layout.candidates[i].start, layout.candidates[i].end)}
+    return sum(scores[i] for i in path) + sum(skips[a] for a in range(len(layout.atoms)) if a not in covered)
+
+
 _default: Recognizer | None = None
 _default_lock = threading.Lock()
 
 
-def read(image: ImageInput, *, length: int | None = None, min_confidence: float | None = None) -> Reading:
+def read(
+    image: ImageInput, *, length: int | None = None, pattern: str | None = None, min_confidence: float | None = None
+) -> Reading:
     """One-off reading with a recognizer that is loaded on first use and then reused."""
     global _default
     with _default_lock:
         if _default is None:
             _default = load_recognizer()
         recognizer = _default
-    return recognizer.read(image, length=length, min_confidence=min_confidence)
+    return recognizer.read(image, length=length, pattern=pattern, min_confidence=min_confidence)

@@ -40,6 +40,7 @@ from seqdigits.errors import (
     SeqdigitsError,
     UnsupportedImageError,
 )
+from segmentation import parse_pattern
 from seqdigits.recognizer import Recognizer, load_recognizer
 from service.schemas import BatchItem, BatchResponse, ErrorResponse, HealthResponse, ReadResponse, to_response
 
@@ -146,18 +147,37 @@ async def _image_parts(request: Request, field: str) -> list[tuple[str, bytes]]:
 
 #: The optional ``length`` query parameter, validated (and documented) by Litestar.
 Length = Annotated[int | None, QueryParameter(ge=1, le=64, description="expected number of digits")]
+#: The optional ``pattern`` query parameter: the expected format.
+Pattern = Annotated[
+    str | None,
+    QueryParameter(max_length=200, description="expected format, e.g. \\d{5} or \\d{5}-\\d{4}|\\d{5}"),
+]
 #: The optional ``min_confidence`` query parameter: readings below it come back with ``needs_review``.
 MinConfidence = Annotated[
     float | None, QueryParameter(ge=0.0, le=1.0, description="flag readings less likely than this to be right")
 ]
 
 
-async def _recognize(request: Request, data: bytes, length: int | None, min_confidence: float | None) -> ReadResponse:
+def _check_format(length: int | None, pattern: str | None) -> None:
+    """Refuse, as a 400, format arguments the recognizer would refuse."""
+    if pattern is None:
+        return
+    if length is not None:
+        raise _BadRequest(detail="give length or pattern, not both (a pattern states the length)")
+    try:
+        parse_pattern(pattern)
+    except ValueError as exc:
+        raise _BadRequest(detail=str(exc)) from exc
+
+
+async def _recognize(
+    request: Request, data: bytes, length: int | None, pattern: str | None, min_confidence: float | None
+) -> ReadResponse:
     recognizer: Recognizer = request.app.state.recognizer
     limiter: anyio.CapacityLimiter = request.app.state.limiter
     start = time.perf_counter()
     reading = await anyio.to_thread.run_sync(
-        lambda: recognizer.read(data, length=length, min_confidence=min_confidence), limiter=limiter
+        lambda: recognizer.read(data, length=length, pattern=pattern, min_confidence=min_confidence), limiter=limiter
     )
     return to_response(reading, (time.perf_counter() - start) * 1000.0)
 
@@ -173,12 +193,13 @@ async def _recognize(request: Request, data: bytes, length: int | None, min_conf
     responses={},
 )
 async def read_one(
-    request: Request, length: Length = None, min_confidence: MinConfidence = None
+    request: Request, length: Length = None, pattern: Pattern = None, min_confidence: MinConfidence = None
 ) -> ReadResponse:
+    _check_format(length, pattern)
     parts = await _image_parts(request, "image")
     if len(parts) > 1:
         raise _BadRequest(detail="send one image to /v1/read; use /v1/read/batch for several")
-    return await _recognize(request, parts[0][1], length, min_confidence)
+    return await _recognize(request, parts[0][1], length, pattern, min_confidence)
 
 
 @post(
@@ -188,16 +209,17 @@ async def read_one(
     status_code=200,
 )
 async def read_batch(
-    request: Request, length: Length = None, min_confidence: MinConfidence = None
+    request: Request, length: Length = None, pattern: Pattern = None, min_confidence: MinConfidence = None
 ) -> BatchResponse:
     start = time.perf_counter()
+    _check_format(length, pattern)
     parts = await _image_parts(request, "images")
     if len(parts) > MAX_BATCH:
         raise _BadRequest(detail=f"{len(parts)} images in one batch; at most {MAX_BATCH}")
     items = []
     for name, data in parts:
         try:
-            items.append(BatchItem(filename=name, reading=await _recognize(request, data, length, min_confidence)))
+            items.append(BatchItem(filename=name, reading=await _recognize(request, data, length, pattern, min_confidence)))
         except SeqdigitsError as exc:
             status = _status_for(exc)
             items.append(BatchItem(filename=name, error=_error(status, type(exc).__name__, str(exc))))

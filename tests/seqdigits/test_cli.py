@@ -60,3 +60,10 @@ def test_eval_reports_accuracy(capsys, mnist_test, monkeypatch) -> None:  # type
 def test_train_reports_missing_data(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["train", "--data", str(tmp_path), "--output", str(tmp_path / "w.pt")]) == 2
     assert "MNIST train files not found" in capsys.readouterr().err
+
+
+def test_read_with_a_pattern(photo, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["read", str(photo), "--pattern", r"\d{4}"]) == 0
+    assert capsys.readouterr().out.split("\t")[0] == "2468"
+    assert main(["read", str(photo), "--pattern", "four digits"]) == 2
+    assert "cannot read pattern" in capsys.readouterr().err

@@ -76,3 +76,36 @@ def test_touching_pairs_are_split(recognizer, mnist_test) -> None:  # type: igno
         two += len(reading.text) == 2
         exact += reading.text == line.text
     assert two >= 80 and exact >= 70
+
+
+def _zip_plus_four(mnist_test):  # type: ignore[no-untyped-def]
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated", height=(50, 50), slant=(0.0, 0.0), margin=(0.4, 0.4)), seed=5)
+    first, second = gen.line("94110").image, gen.line("1234").image
+    h = max(first.shape[0], second.shape[0])
+    pad = lambda im: cv2.copyMakeBorder(im, 0, h - im.shape[0], 0, 0, cv2.BORDER_CONSTANT, value=int(np.median(im)))  # noqa: E731
+    dash = np.full((h, 40), int(np.median(first)), np.uint8)
+    cv2.line(dash, (8, h // 2), (32, h // 2), 20, 5)
+    return np.hstack([pad(first), dash, pad(second)])
+
+
+def test_pattern_with_a_hyphen(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    image = _zip_plus_four(mnist_test)
+    assert recognizer.read(image).text == "941101234"  # the dash is no digit
+    reading = recognizer.read(image, pattern=r"\d{5}-\d{4}|\d{5}")
+    assert reading.text == "94110-1234" and len(reading.characters) == 9
+    unmet = recognizer.read(image, pattern=r"\d{5}", min_confidence=0.0)
+    assert unmet.text == "941101234" and unmet.needs_review  # no confident digit is dropped to fit
+    with pytest.raises(ValueError):
+        recognizer.read(image, pattern=r"\d{5}", length=5)
+    with pytest.raises(ValueError):
+        recognizer.read(image, pattern="five digits")
+
+
+def test_pattern_with_a_space(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated", height=(50, 50), slant=(0.0, 0.0)), seed=5)
+    a, b = gen.line("12").image, gen.line("345").image
+    h = max(a.shape[0], b.shape[0])
+    pad = lambda im: cv2.copyMakeBorder(im, 0, h - im.shape[0], 0, 0, cv2.BORDER_CONSTANT, value=int(np.median(im)))  # noqa: E731
+    image = np.hstack([pad(a), np.full((h, 45), int(np.median(a)), np.uint8), pad(b)])
+    assert recognizer.read(image).text == "12345"
+    assert recognizer.read(image, pattern=r"\d{2} \d{3}").text == "12 345"

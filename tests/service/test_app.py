@@ -173,3 +173,12 @@ def test_no_payload_makes_a_500(client, payload: bytes, ctype: str) -> None:  # 
     body = r.json()
     if r.status_code != 200:
         assert body["status_code"] == r.status_code and body["detail"]
+
+
+def test_pattern_query_parameter(client, photos) -> None:  # type: ignore[no-untyped-def]
+    ok = client.post("/v1/read", params={"pattern": r"\d{5}"}, content=photos["94110"], headers={"content-type": "image/png"})
+    assert ok.status_code == 200 and ok.json()["text"] == "94110"
+    bad = client.post("/v1/read", params={"pattern": "zip"}, content=photos["94110"], headers={"content-type": "image/png"})
+    assert bad.status_code == 400 and "cannot read pattern" in bad.json()["detail"]
+    both = client.post("/v1/read", params={"pattern": r"\d{5}", "length": 5}, content=photos["94110"], headers={"content-type": "image/png"})
+    assert both.status_code == 400
