@@ -15,7 +15,7 @@ import torch
 from classifier.model import CLASSES, NOT_A_DIGIT, DigitNet
 from classifier.preprocess import PreprocessConfig, normalize_batch
 
-__all__ = ["CheckpointError", "DigitClassifier", "default_weights_path", "load_checkpoint", "save_checkpoint"]
+__all__ = ["CheckpointError", "DigitClassifier", "default_weights_path", "digit_probabilities", "load_checkpoint", "save_checkpoint"]
 
 FORMAT = "seqdigits-digitnet/1"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from classifier.model import NOT_A_DIGIT
+from classifier.predict import digit_probabilities
 from classifier.preprocess import normalize_batch
 from datasets.mnist import MnistSplit
 from datasets.synth import GAP_KINDS, Gap, LineGenerator, SynthConfig
@@ -48,7 +48,7 @@ def evaluate_digits(recognizer: Recognizer, split: MnistSplit, *, batch: int = 2
     predicted = np.zeros(len(split), np.int64)
     for s in range(0, len(split), batch):
         probs = classifier.probabilities(normalize_batch(list(split.images[s : s + batch]), classifier.preprocess))
-        predicted[s : s + batch] = np.delete(probs, NOT_A_DIGIT, axis=1).argmax(axis=1)
+        predicted[s : s + batch] = digit_probabilities(probs).argmax(axis=1)
     confusion = np.zeros((10, 10), np.int64)
     np.add.at(confusion, (split.labels, predicted), 1)
     per_class = np.diag(confusion) / np.maximum(confusion.sum(axis=1), 1)

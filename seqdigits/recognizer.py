@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from classifier.model import NOT_A_DIGIT
-from classifier.predict import CheckpointError, DigitClassifier
+from classifier.predict import CheckpointError, DigitClassifier, digit_probabilities
 from segmentation import LineLayout, Token, binarize, decode, decode_pattern, geometric_skip_scores, parse_pattern, propose
 from seqdigits.errors import WeightsError
 from seqdigits.image import DEFAULT_MAX_PIXELS, ImageInput, load_image
@@ -87,7 +87,7 @@ class Recognizer:
                 text="", confidence=0.0, characters=(), width=prepared.width, height=prepared.height,
                 needs_review=min_confidence > 0.0 or pattern is not None,
             )
-        digit_p = np.delete(probs, NOT_A_DIGIT, axis=1)
+        digit_p = digit_probabilities(probs)
         best = digit_p.max(axis=1)
         scores = [math.log(max(float(p), 1e-12)) + c.prior for p, c in zip(best, layout.candidates)]
         # A whole component may be left out when the CNN calls it no digit, or when it is a small mark.
