@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from classifier.model import CLASSES, NOT_A_DIGIT, DigitNet
+from classifier.model import CLASSES, NOT_A_DIGIT, DigitNet, fuse_batchnorm
 from classifier.preprocess import PreprocessConfig, normalize_batch
 
 __all__ = ["CheckpointError", "DigitClassifier", "default_weights_path", "digit_probabilities", "load_checkpoint", "save_checkpoint"]
@@ -79,7 +79,8 @@ class DigitClassifier:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> DigitClassifier:
-        """Load weights (default: the packaged ones) and put the model in eval mode."""
+        """Load weights (default: the packaged ones), put the model in eval mode and fold its
+        BatchNorm layers into the convolutions (inference only ever uses the running statistics)."""
         payload = load_checkpoint(path if path is not None else default_weights_path())
         model = DigitNet(width=int(payload["width"]))
         try:
@@ -88,7 +89,7 @@ class DigitClassifier:
             raise CheckpointError(f"weights do not fit the network: {exc}") from exc
         model.eval()
         return cls(
-            model=model,
+            model=fuse_batchnorm(model),
             preprocess=PreprocessConfig.from_dict(payload["preprocess"]),
             temperature=float(payload.get("temperature", 1.0)),
             metrics=dict(payload.get("metrics", {})),

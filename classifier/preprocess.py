@@ -143,12 +143,12 @@ def normalize_digit(
     digit = _scale(binary, max(1, round(w * factor)), max(1, round(h * factor))).astype(np.float32) / 255.0
 
     # 3. Centre of mass to the frame's centre, with sub-pixel precision.
-    mass = float(digit.sum())
+    moments = cv2.moments(digit)
+    mass = float(moments["m00"])
     if mass <= 0.0:
         return np.zeros((frame, frame), np.float32)
-    ys, xs = np.indices(digit.shape, dtype=np.float64)
-    cy = float((ys * digit).sum() / mass)
-    cx = float((xs * digit).sum() / mass)
+    cy = float(moments["m01"]) / mass
+    cx = float(moments["m10"]) / mass
     centre = (frame - 1) / 2.0
     shift = np.array([[1.0, 0.0, centre - cx], [0.0, 1.0, centre - cy]], dtype=np.float64)
     out = cv2.warpAffine(digit, shift, (frame, frame), flags=cv2.INTER_LINEAR, borderValue=0.0)

@@ -16,10 +16,12 @@ import numpy.typing as npt
 
 from segmentation.types import Box
 
-__all__ = ["GAP_KINDS", "Gap", "LineGenerator", "SynthConfig", "SyntheticLine", "render_line"]
+__all__ = ["GAP_KINDS", "MIXED_GAPS", "Gap", "LineGenerator", "SynthConfig", "SyntheticLine", "render_line"]
 
-Gap = Literal["wide", "separated", "kissing", "touching", "overlapping"]
-GAP_KINDS: tuple[Gap, ...] = ("wide", "separated", "kissing", "touching", "overlapping")
+Gap = Literal["wide", "separated", "kissing", "touching", "overlapping", "mixed"]
+GAP_KINDS: tuple[Gap, ...] = ("wide", "separated", "kissing", "touching", "overlapping", "mixed")
+#: Gap of each neighbouring pair in a "mixed" line, and its probability: as people write.
+MIXED_GAPS: tuple[tuple[Gap, float], ...] = (("separated", 0.4), ("kissing", 0.2), ("touching", 0.4))
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +30,8 @@ class SynthConfig:
 
     gap: Gap = "separated"
     """wide: 0.3-0.6 digit heights; separated: 0.08-0.25; kissing: boxes touch, ink does not;
-    touching: ink of neighbours joins; overlapping: boxes overlap by 10-35 % of the narrower digit."""
+    touching: ink of neighbours joins; overlapping: boxes overlap by 10-35 % of the narrower digit;
+    mixed: each pair drawn from ``MIXED_GAPS`` (separated, kissing or touching)."""
     height: tuple[int, int] = (40, 60)
     """Digit height in pixels (per line)."""
     size_jitter: float = 0.1
@@ -169,13 +172,17 @@ def render_line(
     for i, ink in enumerate(inks):
         if i > 0:
             prev = inks[i - 1]
-            if config.gap == "wide":
+            kind = config.gap
+            if kind == "mixed":
+                names, shares = zip(*MIXED_GAPS)
+                kind = names[int(rng.choice(len(names), p=np.asarray(shares) / sum(shares)))]
+            if kind == "wide":
                 gap = int(rng.uniform(0.3, 0.6) * base)
-            elif config.gap == "separated":
+            elif kind == "separated":
                 gap = int(rng.uniform(0.08, 0.25) * base)
-            elif config.gap == "kissing":
+            elif kind == "kissing":
                 gap = max(0, _touch_offset(prev, ink, tops[i] - tops[i - 1]) + 2, 0)
-            elif config.gap == "touching":
+            elif kind == "touching":
                 gap = _touch_offset(prev, ink, tops[i] - tops[i - 1]) - int(rng.integers(0, 2))
             else:  # overlapping
                 narrow = min(prev.shape[1], ink.shape[1])

@@ -8,9 +8,9 @@ passing classifier scores to :func:`decode`.
 import numpy as np
 import numpy.typing as npt
 
-from segmentation.binarize import binarize, ink_is_dark, is_blank
+from segmentation.binarize import binarize, ink_is_dark, is_blank, sauvola_threshold
 from segmentation.decode import Token, decode, decode_pattern, geometric_scores, geometric_skip_scores, hyphen_scores, parse_pattern
-from segmentation.layout import estimate_skew, propose, remove_specks
+from segmentation.layout import estimate_line_height, estimate_skew, estimate_slant, propose, remove_specks
 from segmentation.types import Atom, Box, Candidate, LineLayout
 
 __all__ = [
@@ -22,7 +22,9 @@ __all__ = [
     "binarize",
     "decode",
     "decode_pattern",
+    "estimate_line_height",
     "estimate_skew",
+    "estimate_slant",
     "geometric_scores",
     "geometric_skip_scores",
     "hyphen_scores",
@@ -31,6 +33,7 @@ __all__ = [
     "parse_pattern",
     "propose",
     "remove_specks",
+    "sauvola_threshold",
     "segment_digits",
 ]
 

@@ -7,9 +7,8 @@ from typing import Literal
 import cv2
 import numpy as np
 import numpy.typing as npt
-from skimage.filters import threshold_sauvola
 
-__all__ = ["Method", "binarize", "ink_is_dark", "is_blank"]
+__all__ = ["Method", "binarize", "ink_is_dark", "is_blank", "sauvola_threshold"]
 
 Method = Literal["auto", "otsu", "sauvola"]
 
@@ -34,6 +33,18 @@ def _flatten_background(ink: npt.NDArray[np.uint8], size: int) -> npt.NDArray[np
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     background = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
     return cv2.subtract(ink, background)
+
+
+def sauvola_threshold(image: npt.NDArray[np.uint8], window: int, k: float = 0.2) -> npt.NDArray[np.float64]:
+    """Sauvola's local threshold m * (1 + k * (s / R - 1)) over an odd ``window`` (px), with
+    R = 127.5 (half the uint8 range); float64 (H, W). What ``skimage.filters.threshold_sauvola``
+    computes, with OpenCV's box filter (several times faster; borders mirrored the same way)."""
+    values = image.astype(np.float64)
+    size = (window, window)
+    mean = cv2.boxFilter(values, -1, size, borderType=cv2.BORDER_REFLECT_101)
+    square = cv2.boxFilter(values * values, -1, size, borderType=cv2.BORDER_REFLECT_101)
+    std = np.sqrt(np.clip(square - mean * mean, 0.0, None))
+    return mean * (1.0 + k * (std / 127.5 - 1.0))
 
 
 def binarize(
@@ -73,7 +84,7 @@ def binarize(
         if is_blank(flat):
             return np.zeros(gray.shape, bool)
         # Sauvola on the flattened image, confirmed by a global Otsu level to avoid paper texture.
-        local = flat > threshold_sauvola(flat, window_size=win | 1, k=0.2)
+        local = flat > sauvola_threshold(flat, win | 1)
         level, _ = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         result = local & (flat > 0.5 * level)
     else:

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from segmentation.types import Atom, Box, Candidate, LineLayout
 
-__all__ = ["estimate_skew", "estimate_slant", "find_rules", "find_rulings", "propose", "remove_specks"]
+__all__ = ["estimate_line_height", "estimate_skew", "estimate_slant", "find_rules", "find_rulings", "propose", "remove_specks"]
 
 
 def estimate_skew(mask: npt.NDArray[np.bool_], *, max_angle: float = 20.0, min_elongation: float = 2.0) -> float:
@@ -56,26 +56,41 @@ def _rotation(shape: tuple[int, int], angle: float) -> tuple[npt.NDArray[np.floa
     return matrix, (new_h, new_w)
 
 
-def estimate_slant(ink: npt.NDArray[np.uint8], *, max_slant: float = 0.6, steps: int = 13) -> float:
+def estimate_slant(
+    ink: npt.NDArray[np.uint8], *, max_slant: float = 0.9, steps: int = 19, prefer: float = 0.0, margin: float = 1.05
+) -> float:
     """Shear ``k`` (dx per dy, positive when strokes lean right) that makes the writing upright.
 
-    Picks the shear whose column profile is most peaked (sum of squared
-    column counts): upright strokes stack their ink in few columns.
+    Vinciarelli and Luettin's criterion: the shear under which the most ink
+    stands in unbroken vertical runs (sum of squared heights of the columns
+    whose ink is one run, at least 0.4 of the writing's height). Only whole
+    strokes count, so neighbouring digits that a wrong shear stacks into one
+    column do not (a plain column-profile peakiness would reward exactly that
+    on touching digits). The shear nearest ``prefer`` wins unless another
+    scores ``margin`` times higher with at least 15 % of the ink in whole strokes.
     """
     h, w = ink.shape
     if not ink.any():
         return 0.0
-    best, best_score = 0.0, -1.0
-    for k in np.linspace(-max_slant, max_slant, steps):
+    inked_rows = np.flatnonzero(ink.any(axis=1))
+    tall = 0.4 * (inked_rows[-1] - inked_rows[0] + 1)
+    shears = np.linspace(-max_slant, max_slant, steps)
+    scores = np.zeros(steps)
+    mass = np.zeros(steps)
+    for i, k in enumerate(shears):
         matrix, size = _shear(ink.shape, float(k))
-        columns = cv2.warpAffine(ink, matrix, size, flags=cv2.INTER_NEAREST, borderValue=0).astype(bool).sum(axis=0)
-        score = float((columns.astype(np.float64) ** 2).sum())
-        # Prefer no shear unless another is clearly better.
-        if k == 0.0:
-            score *= 1.02
-        if score > best_score:
-            best, best_score = float(k), score
-    return best
+        sheared = cv2.warpAffine(ink, matrix, size, flags=cv2.INTER_NEAREST, borderValue=0) > 0
+        counts = np.count_nonzero(sheared, axis=0)
+        top = sheared.argmax(axis=0)
+        bottom = h - 1 - sheared[::-1].argmax(axis=0)
+        whole = (counts >= tall) & (bottom - top + 1 == counts)
+        scores[i] = float((counts[whole].astype(np.float64) ** 2).sum())
+        mass[i] = float(counts[whole].sum())
+    home = int(np.argmin(np.abs(shears - prefer)))
+    best = int(np.argmax(scores))
+    # Round shapes (a 0, an 8) have few straight strokes; too few to tell a lean from.
+    evidence = mass[best] >= 0.15 * np.count_nonzero(ink)
+    return float(shears[best]) if evidence and scores[best] > margin * scores[home] else float(shears[home])
 
 
 def _shear(shape: tuple[int, int], k: float) -> tuple[npt.NDArray[np.float64], tuple[int, int]]:
@@ -143,8 +158,37 @@ def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float) -> npt.NDArray
         vertical = dx <= 0.2 * dy and length >= 1.3 * line_height
         if horizontal or vertical:
             # As thick as the stroke under it: measure across the line at its middle.
-            cv2.line(out, (int(x0), int(y0)), (int(x1), int(y1)), 255, _stroke_across(ink, x0, y0, x1, y1))
+            thickness = _stroke_across(ink, x0, y0, x1, y1)
+            start = _extend(ink, (int(x1), int(y1)), (int(x0), int(y0)), thickness)
+            end = _extend(ink, (int(x0), int(y0)), (int(x1), int(y1)), thickness)
+            cv2.line(out, start, end, 255, thickness)
     return cv2.bitwise_and(out, ink)
+
+
+def _extend(ink: npt.NDArray[np.uint8], origin: tuple[int, int], tip: tuple[int, int], thickness: int) -> tuple[int, int]:
+    """Follow the straight line from ``origin`` through ``tip`` beyond ``tip`` while there is ink
+    on it (gaps of 2 px bridged); the last inked point. Hough segments stop short of a rule's
+    ends, and a stub left there would join the first or last digit."""
+    h, w = ink.shape
+    dx, dy = tip[0] - origin[0], tip[1] - origin[1]
+    norm = float(np.hypot(dx, dy))
+    if norm == 0.0:
+        return tip
+    ux, uy = dx / norm, dy / norm
+    reach = max(1, thickness // 2)
+    last, misses, t = tip, 0, 1
+    while misses <= 2:
+        x, y = int(round(tip[0] + t * ux)), int(round(tip[1] + t * uy))
+        if not (0 <= x < w and 0 <= y < h):
+            break
+        # Ink anywhere across the line's width at this point counts.
+        across = [(int(round(x - k * uy)), int(round(y + k * ux))) for k in range(-reach, reach + 1)]
+        if any(0 <= cx < w and 0 <= cy < h and ink[cy, cx] for cx, cy in across):
+            last, misses = (x, y), 0
+        else:
+            misses += 1
+        t += 1
+    return last
 
 
 def _stroke_across(ink: npt.NDArray[np.uint8], x0: int, y0: int, x1: int, y1: int) -> int:
@@ -182,15 +226,20 @@ def remove_specks(
     return keep
 
 
-def _seams(own: npt.NDArray[np.bool_], line_height: float, *, max_cuts: int) -> list[npt.NDArray[np.int64]]:
+def _seams(
+    own: npt.NDArray[np.bool_], line_height: float, *, max_cuts: int, max_piece: float = 0.35
+) -> list[npt.NDArray[np.int64]]:
     """Top-to-bottom cuts through a component that cross as little ink as they can.
 
     Seam carving over the component mask ``own`` (bool (h, w)): each row a
     seam moves at most one column, each sideways step costs a little, each
     ink pixel crossed costs much, so a seam follows the slanted or curved gap
     between two touching digits. Seams end at the minima of the cost of the
-    best seam ending in each column, away from the ends and spaced apart.
-    Returns, per seam and row, the first column on its right side.
+    best seam ending in each column, away from the ends and spaced apart; then
+    any stretch still wider than ``max_piece`` x line height gets its cheapest
+    seam too, so that every join of two digits has a cut near it even where
+    the joint is thick and leaves no clear minimum (the decoder re-joins the
+    pieces of one digit). Returns, per seam and row, the first column on its right side.
     """
     h, w = own.shape
     margin = max(2, int(0.15 * line_height))
@@ -200,13 +249,19 @@ def _seams(own: npt.NDArray[np.bool_], line_height: float, *, max_cuts: int) -> 
     energy = own.astype(np.float64) * 10.0
     total = energy[0].copy()
     back = np.zeros((h, w), np.int8)
+    left = np.empty(w)
+    right = np.empty(w)
     for r in range(1, h):
-        left = np.concatenate([[np.inf], total[:-1]]) + 0.5
-        right = np.concatenate([total[1:], [np.inf]]) + 0.5
-        stacked = np.vstack([left, total, right])
-        choice = stacked.argmin(axis=0)
-        back[r] = choice - 1
-        total = stacked[choice, np.arange(w)] + energy[r]
+        left[0], left[1:] = np.inf, total[:-1] + 0.5
+        right[-1], right[:-1] = np.inf, total[1:] + 0.5
+        step = np.zeros(w, np.int8)
+        best = total.copy()
+        better = left < best
+        best[better], step[better] = left[better], -1
+        better = right < best
+        best[better], step[better] = right[better], 1
+        back[r] = step
+        total = best + energy[r]
     smooth = np.convolve(total, np.ones(3) / 3.0, mode="same")
     found: list[tuple[float, int]] = []
     for x in range(margin, w - margin):
@@ -220,17 +275,26 @@ def _seams(own: npt.NDArray[np.bool_], line_height: float, *, max_cuts: int) -> 
             chosen.append(x)
         if len(chosen) == max_cuts:
             break
-    # A long smooth blob with no clear minimum still gets cuts a digit's width apart.
-    if not chosen and w > 1.2 * line_height:
-        pieces = round(w / (0.7 * line_height))
-        chosen = [round(w * k / pieces) for k in range(1, pieces)]
+    widest = max(spacing + 1, int(max_piece * line_height))
+    while len(chosen) < 2 * max_cuts:
+        bounds = [0, *sorted(chosen), w]
+        gaps = [(b - a, a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b - a > widest]
+        if not gaps:
+            break
+        _, a, b = max(gaps)
+        lo, hi = a + spacing if a else margin, b - spacing if b < w else w - margin
+        if hi <= lo:
+            break
+        chosen.append(lo + int(np.argmin(smooth[lo:hi])))
     seams = []
     for x in sorted(chosen):
         path = np.zeros(h, np.int64)
         path[-1] = x
         for r in range(h - 1, 0, -1):
             path[r - 1] = path[r] + back[r, path[r]]
-        seams.append(path)
+        # Seams from nearby ends can run together up the same gap: one cut is enough.
+        if not seams or np.abs(path - seams[-1]).mean() >= 2.0:
+            seams.append(path)
     return seams
 
 
@@ -252,6 +316,64 @@ def _components(
     return labels, stats, ruled, _line_height(stats[1:][~ruled[1:]])
 
 
+def _writing(
+    ink: npt.NDArray[np.uint8],
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.bool_], float] | None:
+    """Labels, stats, keep-mask over components (the writing) and line height; None when
+    nothing is written. Rules, box edges, frames, specks and stray bars are left out."""
+    found = _components(ink)
+    if found is None:
+        return None
+    # Straight lines longer than any digit stroke are rules or box edges, even where digits
+    # touch them: take their pixels out and look again. (Digits lose only the sliver they share.)
+    rules = find_rules(ink, line_height=found[3])
+    if rules.any():
+        found = _components(cv2.subtract(ink, rules))
+        if found is None:
+            return None
+    labels, stats, ruled, line_height = found
+    keep = remove_specks(stats, line_height=line_height) & ~ruled
+    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    # A vertical stroke far taller than the writing is a box edge or a margin line, not a 1;
+    # a thin bar at either end reaching above and below all the writing is the side of a box.
+    keep[1:] &= heights[1:] <= 1.8 * line_height
+    if rules.any():
+        # A thin upright bar that ran into a rule at its top and at its bottom is a box's side or
+        # a comb field's divider, however short the box: a written 1 meets neither line.
+        reach = max(3, int(0.1 * line_height))
+        for i in np.flatnonzero(keep):
+            x, y, w, h = (int(v) for v in stats[i, :4])
+            if w < 0.25 * line_height and h >= 0.8 * line_height:
+                left, right = max(0, x - reach), x + w + reach
+                top = rules[max(0, y - reach) : y + reach, left:right].any()
+                bottom = rules[max(0, y + h - reach) : y + h + reach, left:right].any()
+                keep[i] = not (top and bottom)
+    kept = np.flatnonzero(keep)
+    if kept.size > 1:
+        by_x = kept[np.argsort(stats[kept, cv2.CC_STAT_LEFT])]
+        tops = stats[:, cv2.CC_STAT_TOP]
+        bottoms = tops + heights
+        margin = 0.05 * line_height
+        for end in {int(by_x[0]), int(by_x[-1])}:
+            others = kept[(kept != end) & (heights[kept] >= 0.5 * line_height) & (widths[kept] >= 0.2 * line_height)]
+            if others.size == 0:
+                continue
+            spans = tops[end] <= tops[others].min() + margin and bottoms[end] >= bottoms[others].max() - margin
+            if spans and heights[end] >= 1.15 * line_height and widths[end] < 0.2 * line_height:
+                keep[end] = False
+    if not keep.any():
+        return None
+    return labels, stats, keep, line_height
+
+
+def estimate_line_height(mask: npt.NDArray[np.bool_]) -> float:
+    """Typical height in pixels of the digits in a bool (H, W) ink mask (form furniture and
+    thin bars do not vote); 0.0 when nothing is written. Measured on the mask as it is, tilt
+    included: for sizing, not for segmenting."""
+    found = _components(mask.astype(np.uint8))
+    return 0.0 if found is None else found[3]
+
+
 def _gap(a: Atom, b: Atom) -> int:
     """Horizontal gap from atom ``a`` to ``b`` (negative when they overlap)."""
     return max(a.box.x, b.box.x) - min(a.box.right, b.box.right)
@@ -267,14 +389,16 @@ def propose(
     split_ratio: float = 0.55,
     max_width_ratio: float = 1.6,
     max_merge_gap: float = 0.25,
+    reference_slant: float = 0.3,
     scale: float = 1.0,
 ) -> LineLayout:
     """Over-segment one line of writing into atoms and candidate digits.
 
     ``mask``: bool (H, W), True on ink, already at working scale; ``scale`` is
     working pixels per input pixel, used to report boxes in input pixels.
-    ``deskew`` levels a tilted line; ``deslant`` shears slanted writing
-    upright, so that vertical cuts separate touching digits.
+    ``deskew`` levels a tilted line; ``deslant`` shears slanted writing to
+    ``reference_slant`` (dx per dy; the lean :func:`estimate_slant` measures on MNIST
+    digits), so that crops look like the training digits and cuts fall between digits.
     Components wider than ``split_ratio`` x line height get up to
     ``cuts_per_height`` cut candidates per line height of width;
     candidates span at most ``max_atoms`` atoms and ``max_width_ratio`` x line
@@ -290,44 +414,30 @@ def propose(
     if abs(angle) >= 0.5:
         matrix, shape = _rotation(source_shape, angle)
         ink = cv2.warpAffine(ink, matrix, (shape[1], shape[0]), flags=cv2.INTER_NEAREST, borderValue=0)
-    slant = estimate_slant(ink) if deslant else 0.0
-    if slant:
-        shear, size = _shear(ink.shape, slant)
-        ink = cv2.warpAffine(ink, shear, size, flags=cv2.INTER_NEAREST, borderValue=0)
-        matrix = np.vstack([shear, [0.0, 0.0, 1.0]]) @ np.vstack([matrix, [0.0, 0.0, 1.0]])
-        matrix = matrix[:2]
-    inverse = cv2.invertAffineTransform(matrix)
-
-    found = _components(ink)
+    found = _writing(ink)
     if found is None:
         return LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale)
-    # Straight lines longer than any digit stroke are rules or box edges, even where digits
-    # touch them: take their pixels out and look again. (Digits lose only the sliver they share.)
-    rules = find_rules(ink, line_height=found[3])
-    if rules.any():
-        ink = cv2.subtract(ink, rules)
-        found = _components(ink)
-        if found is None:
-            return LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale)
-    labels, stats, ruled, line_height = found
-    keep = remove_specks(stats, line_height=line_height) & ~ruled
-    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
-    # A vertical stroke far taller than the writing is a box edge or a margin line, not a 1;
-    # a thin bar at either end reaching above and below all the writing is the side of a box.
-    keep[1:] &= heights[1:] <= 1.8 * line_height
-    kept = np.flatnonzero(keep)
-    if kept.size > 1:
-        by_x = kept[np.argsort(stats[kept, cv2.CC_STAT_LEFT])]
-        tops = stats[:, cv2.CC_STAT_TOP]
-        bottoms = tops + heights
-        margin = 0.05 * line_height
-        for end in {int(by_x[0]), int(by_x[-1])}:
-            others = kept[(kept != end) & (heights[kept] >= 0.5 * line_height) & (widths[kept] >= 0.2 * line_height)]
-            if others.size == 0:
-                continue
-            spans = tops[end] <= tops[others].min() + margin and bottoms[end] >= bottoms[others].max() - margin
-            if spans and heights[end] >= 1.15 * line_height and widths[end] < 0.2 * line_height:
-                keep[end] = False
+    labels, stats, keep, line_height = found
+    slant = 0.0
+    # Shear to the slant of the handwriting the classifier learnt from, not to upright:
+    # MNIST digits lean right, and crops sheared upright look less like them. Measured on
+    # the writing alone, since box sides and rules would vote for their own angle.
+    if deslant:
+        writing = np.where(np.isin(labels, np.flatnonzero(keep)), np.uint8(255), np.uint8(0))
+        # Only a clear lean gets sheared: the estimate is noisy, and crops of writing near
+        # the reference read best as they are.
+        slant = round(estimate_slant(writing, prefer=reference_slant, margin=1.5) - reference_slant, 6)
+        if abs(slant) <= 0.35:
+            slant = 0.0
+        else:
+            shear, size = _shear(writing.shape, slant)
+            ink = cv2.warpAffine(writing, shear, size, flags=cv2.INTER_NEAREST, borderValue=0)
+            matrix = (np.vstack([shear, [0.0, 0.0, 1.0]]) @ np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2]
+            found = _writing(ink)
+            if found is None:
+                return LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale)
+            labels, stats, keep, line_height = found
+    inverse = cv2.invertAffineTransform(matrix)
 
     atoms: list[Atom] = []
     for label in np.flatnonzero(keep):
@@ -336,7 +446,17 @@ def propose(
         max_cuts = max(1, int(cuts_per_height * w / line_height))
         # Only writing as tall as a digit can hold two of them; a flat dash is never cut.
         wide = w > split_ratio * line_height and h >= 0.5 * line_height
-        cuts = _seams(own, line_height, max_cuts=max_cuts) if wide else []
+        cuts = []
+        if wide:
+            # Seams found from the bottom row up and from the top row down take different ways
+            # through a joint; keep both, ordered and made not to cross, so pieces stay pieces.
+            down = _seams(own, line_height, max_cuts=max_cuts)
+            up = [path[::-1] for path in _seams(own[::-1], line_height, max_cuts=max_cuts)]
+            paths = sorted(down + up, key=lambda p: float(p.mean()))
+            for path in paths:
+                path = np.maximum(path, cuts[-1]) if cuts else path
+                if not cuts or np.abs(path - cuts[-1]).mean() >= 2.0:
+                    cuts.append(path)
         seams = [np.zeros(h, np.int64), *cuts, np.full(h, w, np.int64)]
         columns = np.arange(w)[None, :]
         for k, (lo, hi) in enumerate(zip(seams[:-1], seams[1:])):
@@ -350,6 +470,7 @@ def propose(
             atoms.append(Atom(int(label), box, part[r0:r1, c0:c1], cut_left=k > 0, cut_right=k < len(seams) - 2))
     atoms.sort(key=lambda t: (t.box.x + t.box.width / 2.0, t.box.y))
 
+    extents = [_source_extent(atom, inverse) for atom in atoms]
     candidates: list[Candidate] = []
     for start in range(len(atoms)):
         for end in range(start + 1, min(len(atoms), start + max_atoms) + 1):
@@ -360,16 +481,31 @@ def propose(
             right = max(t.box.right for t in run)
             if end - start > 1 and right - left > max_width_ratio * line_height:
                 break
-            candidates.append(_candidate(run, start, end, line_height, inverse, scale, source_shape))
-    return LineLayout(atoms=tuple(atoms), candidates=tuple(candidates), line_height=line_height, angle=angle, scale=scale)
+            candidates.append(_candidate(run, extents[start:end], start, end, line_height, scale, source_shape))
+    return LineLayout(atoms=tuple(atoms), candidates=tuple(candidates), line_height=line_height, angle=angle, scale=scale, slant=slant)
+
+
+def _source_extent(atom: Atom, inverse: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """(x0, y0, x1, y1): extent of an atom's ink (pixel corners) mapped back through deskew and
+    deslant. Mapping the box corners instead would inflate the box of a slanted digit. An
+    affine map takes its extremes at each row's first and last ink pixels, so those suffice."""
+    mask = atom.mask
+    rows = np.flatnonzero(mask.any(axis=1))
+    first = mask[rows].argmax(axis=1)
+    last = mask.shape[1] - 1 - mask[rows, ::-1].argmax(axis=1)
+    ys = np.concatenate([rows, rows]).astype(np.float64) + atom.box.y
+    xs = np.concatenate([first, last]).astype(np.float64) + atom.box.x
+    points = np.concatenate([np.stack([xs + dx, ys + dy, np.ones_like(xs)], axis=1) for dx in (0.0, 1.0) for dy in (0.0, 1.0)])
+    back = points @ inverse.T
+    return np.array([back[:, 0].min(), back[:, 1].min(), back[:, 0].max(), back[:, 1].max()])
 
 
 def _candidate(
     run: list[Atom],
+    extents: list[npt.NDArray[np.float64]],
     start: int,
     end: int,
     line_height: float,
-    inverse: npt.NDArray[np.float64],
     scale: float,
     source_shape: tuple[int, int],
 ) -> Candidate:
@@ -382,16 +518,12 @@ def _candidate(
         window = crop[t.box.y - top : t.box.bottom - top, t.box.x - left : t.box.right - left]
         window[t.mask] = 255
 
-    # Map the ink itself (pixel corners) back through deskew/deslant and the working scale:
-    # mapping the box corners would inflate the box of a slanted digit.
-    ys, xs = np.nonzero(crop)
-    xs = xs.astype(np.float64) + left
-    ys = ys.astype(np.float64) + top
-    points = np.concatenate([np.stack([xs + dx, ys + dy, np.ones_like(xs)], axis=1) for dx in (0.0, 1.0) for dy in (0.0, 1.0)])
-    back = points @ inverse.T / scale
+    # The candidate's ink is its atoms' ink: its mapped extent is theirs combined.
     h, w = source_shape[0] / scale, source_shape[1] / scale
-    x0, y0 = max(0.0, back[:, 0].min()), max(0.0, back[:, 1].min())
-    x1, y1 = min(w, back[:, 0].max()), min(h, back[:, 1].max())
+    x0 = max(0.0, min(float(e[0]) for e in extents) / scale)
+    y0 = max(0.0, min(float(e[1]) for e in extents) / scale)
+    x1 = min(w, max(float(e[2]) for e in extents) / scale)
+    y1 = min(h, max(float(e[3]) for e in extents) / scale)
     box = Box(int(math.floor(x0)), int(math.floor(y0)), max(1, int(math.ceil(x1 - x0))), max(1, int(math.ceil(y1 - y0))))
     return Candidate(start=start, end=end, crop=crop, box=box, prior=_prior(run, right - left, bottom - top, line_height))
 

@@ -84,6 +84,8 @@ class LineLayout:
     """Skew of the line in degrees that was corrected (counter-clockwise positive)."""
     scale: float
     """Working frame pixels per input pixel."""
+    slant: float = 0.0
+    """Shear (dx per dy) applied to the writing after deskewing; 0.0 when it was left as written."""
 
     @property
     def empty(self) -> bool:

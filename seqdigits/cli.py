@@ -36,8 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--data", help="MNIST directory (default: $SEQDIGITS_DATA or the cache)")
     train.add_argument("--download", action="store_true", help="download MNIST (checksums verified) if missing")
     train.add_argument("--output", default="classifier/weights/digitnet.pt", help="checkpoint path to write")
-    train.add_argument("--epochs", type=float, default=3.0, help="passes over the sample pool")
+    train.add_argument("--epochs", type=float, help="passes over the sample pool (default: 3)")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--width", type=_positive, help="channels of the CNN's first layer (default: 32)")
     train.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
 
     ev = sub.add_parser("eval", help="MNIST test accuracy and sequence accuracy on generated lines")
@@ -117,7 +118,13 @@ def _train(args: argparse.Namespace) -> int:
     from datasets.mnist import MnistError
 
     config = TrainConfig(
-        data_dir=args.data, output=args.output, epochs=args.epochs, seed=args.seed, threads=args.threads, download=args.download
+        data_dir=args.data,
+        output=args.output,
+        epochs=TrainConfig().epochs if args.epochs is None else args.epochs,
+        width=TrainConfig().width if args.width is None else args.width,
+        seed=args.seed,
+        threads=args.threads,
+        download=args.download,
     )
     try:
         result = train(config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,9 +13,19 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from classifier.model import NOT_A_DIGIT
+from classifier.model import CLASSES, NOT_A_DIGIT
 from classifier.predict import CheckpointError, DigitClassifier, digit_probabilities
-from segmentation import LineLayout, Token, binarize, decode, decode_pattern, geometric_skip_scores, parse_pattern, propose
+from segmentation import (
+    LineLayout,
+    Token,
+    binarize,
+    decode,
+    decode_pattern,
+    estimate_line_height,
+    geometric_skip_scores,
+    parse_pattern,
+    propose,
+)
 from seqdigits.errors import WeightsError
 from seqdigits.image import DEFAULT_MAX_PIXELS, ImageInput, load_image
 from seqdigits.reading import Alternative, Character, Reading
@@ -47,13 +58,18 @@ class Recognizer:
         skip_bias: float = 2.0,
         min_confidence: float = 0.9,
         pattern_slack: float = 6.0,
+        trust_whole: float = 0.95,
+        line_height: int = 48,
     ) -> None:
         """``max_side``: longer side (px) images are shrunk to before segmentation;
         ``max_pixels``: decoding limit; ``alternatives``: per character;
         ``skip_bias``: log-odds a mark must exceed as "not a digit" to be left out;
         ``min_confidence``: readings less likely than this to be right get ``needs_review``;
         ``pattern_slack``: how much less likely (in log-probability) than the best free reading a
-        reading that fits the pattern may be."""
+        reading that fits the pattern may be; ``trust_whole``: probability above which a connected
+        component read as one digit is not also tried in pieces (1.0 tries every cut; so does a
+        read with a ``length`` or ``pattern``);
+        ``line_height``: writing taller than twice this (px) is scaled down to it first."""
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be within [0, 1], got {min_confidence}")
         self.classifier = classifier
@@ -63,6 +79,8 @@ class Recognizer:
         self.skip_bias = skip_bias
         self.min_confidence = min_confidence
         self.pattern_slack = pattern_slack
+        self.trust_whole = trust_whole
+        self.line_height = line_height
 
     def _prepare(self, image: ImageInput) -> _Prepared:
         gray = load_image(image, max_pixels=self.max_pixels)
@@ -70,7 +88,17 @@ class Recognizer:
         scale = min(1.0, self.max_side / max(height, width))
         if scale < 1.0:
             gray = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
-        layout = propose(binarize(gray), scale=scale)
+        mask = binarize(gray)
+        # Big writing (a phone photo of a door number) is brought down to about the size of the
+        # training lines: the same cuts, crops that downscale as MNIST's did, and far less work.
+        line_height = estimate_line_height(mask)
+        if line_height > 2 * self.line_height:
+            factor = self.line_height / line_height
+            h, w = gray.shape
+            gray = cv2.resize(gray, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)
+            scale *= factor
+            mask = binarize(gray)
+        layout = propose(mask, scale=scale)
         return _Prepared(layout=layout, width=width, height=height)
 
     def _reading(
@@ -170,15 +198,57 @@ class Recognizer:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"min_confidence must be within [0, 1], got {threshold}")
         prepared = [self._prepare(image) for image in images]
-        crops = [c.crop for p in prepared for c in p.layout.candidates]
-        probs = self.classifier.classify_crops(crops)
-        readings = []
+        # With a length or a pattern to meet, a confident digit may still have to be split.
+        trust = self.trust_whole if length is None and tokens is None else 1.0
+        probs = self._classify([p.layout for p in prepared], trust)
+        return [self._reading(p, q, length, threshold, tokens) for p, q in zip(prepared, probs)]
+
+    def _classify(self, layouts: list[LineLayout], trust: float) -> list[npt.NDArray[np.float64]]:
+        """Class probabilities (N, 11) for every candidate of every layout, in two batches.
+
+        First the candidates that are one whole connected component each. A component the CNN
+        reads as one digit with more than ``trust`` probability, and no wider than a
+        digit, is not taken apart: candidates made of some of its pieces are not classified
+        and count as "not a digit". The second batch holds all other candidates. On separated
+        writing this skips most candidates; on touching digits, whose components are wide or
+        doubtful, it skips none.
+        """
+        wholes = [_whole_components(layout) for layout in layouts]
+        first = [sorted(w.values()) for w in wholes]
+        found = self.classifier.classify_crops([layout.candidates[i].crop for layout, f in zip(layouts, first) for i in f])
+        out = [np.full((len(layout.candidates), len(CLASSES)), np.nan) for layout in layouts]
         offset = 0
-        for p in prepared:
-            n = len(p.layout.candidates)
-            readings.append(self._reading(p, probs[offset : offset + n], length, threshold, tokens))
-            offset += n
-        return readings
+        for probs, picks in zip(out, first):
+            probs[picks] = found[offset : offset + len(picks)]
+            offset += len(picks)
+        second: list[list[int]] = []
+        for layout, probs, whole in zip(layouts, out, wholes):
+            settled = {
+                label
+                for label, i in whole.items()
+                if layout.candidates[i].crop.shape[1] <= layout.line_height
+                and float(digit_probabilities(probs[i : i + 1]).max()) > trust
+            }
+            pieces = {label: len(atoms) for label, atoms in _atoms_by_label(layout).items()}
+            todo = []
+            for i, cand in enumerate(layout.candidates):
+                if not np.isnan(probs[i, 0]):
+                    continue
+                held = Counter(layout.atoms[a].label for a in range(cand.start, cand.end))
+                # Part of a settled digit is never a digit of its own; the whole of it joined to
+                # a neighbour (a broken stroke) is still tried.
+                if any(label in settled and count < pieces[label] for label, count in held.items()):
+                    probs[i] = 0.0
+                    probs[i, NOT_A_DIGIT] = 1.0
+                else:
+                    todo.append(i)
+            second.append(todo)
+        found = self.classifier.classify_crops([layout.candidates[i].crop for layout, t in zip(layouts, second) for i in t])
+        offset = 0
+        for probs, picks in zip(out, second):
+            probs[picks] = found[offset : offset + len(picks)]
+            offset += len(picks)
+        return out
 
 
 def load_recognizer(weights: str | os.PathLike[str] | None = None, **options: object) -> Recognizer:
@@ -213,3 +283,24 @@ def read(
             _default = load_recognizer()
         recognizer = _default
     return recognizer.read(image, length=length, pattern=pattern, min_confidence=min_confidence)
+
+
+def _atoms_by_label(layout: LineLayout) -> dict[int, list[int]]:
+    """Component label -> indices of its atoms (the pieces seam cuts made of it)."""
+    spans: dict[int, list[int]] = {}
+    for a, atom in enumerate(layout.atoms):
+        spans.setdefault(atom.label, []).append(a)
+    return spans
+
+
+def _whole_components(layout: LineLayout) -> dict[int, int]:
+    """Component label -> index of the candidate that is exactly that component's atoms."""
+    spans = _atoms_by_label(layout)
+    whole = {}
+    for i, cand in enumerate(layout.candidates):
+        labels = {layout.atoms[a].label for a in range(cand.start, cand.end)}
+        if len(labels) == 1:
+            (label,) = labels
+            if spans[label] == list(range(cand.start, cand.end)):
+                whole[label] = i
+    return whole

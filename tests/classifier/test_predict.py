@@ -75,3 +75,28 @@ def test_evaluate_ignores_the_reject_column() -> None:
     report = evaluate(logits, np.array([3, 5]))
     assert report["accuracy"] == 0.5 and report["rejected"] == 1.0
     assert report["confusion"][5][4] == 1
+
+
+def test_folding_batchnorm_keeps_the_function(mnist_test) -> None:  # type: ignore[no-untyped-def]
+    from classifier.model import DigitNet, fuse_batchnorm
+
+    torch.manual_seed(0)
+    model = DigitNet(width=8)
+    model.train()
+    for _ in range(3):  # give the running statistics something other than their initial values
+        model(torch.rand(16, 1, 28, 28))
+    model.eval()
+    fused = fuse_batchnorm(model)
+    x = torch.from_numpy(normalize_batch(list(mnist_test.images[:32]))).unsqueeze(1)
+    with torch.inference_mode():
+        assert torch.allclose(model(x), fused(x), atol=1e-4)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())  # the original is untouched
+
+
+def test_ones_are_not_taken_for_slivers(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    # Seam cuts leave thin slivers that look like 1s; the CNN must still read real 1s as digits
+    # (the shipped weights reject about 1 % of MNIST test 1s as "not a digit").
+    ones = list(mnist_test.images[mnist_test.labels == 1])
+    probs = recognizer.classifier.classify_crops(ones)
+    assert float((probs.argmax(axis=1) == NOT_A_DIGIT).mean()) <= 0.02

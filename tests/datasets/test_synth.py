@@ -67,3 +67,11 @@ def test_furniture_is_drawn_but_boxes_stay_on_the_digits(mnist_test) -> None:  #
     ruled = LineGenerator(mnist_test.images, mnist_test.labels, seed=4).line("555", furniture=1.0)
     assert ruled.boxes == plain.boxes
     assert (ruled.image < 128).sum() > (plain.image < 128).sum()
+
+
+def test_mixed_lines_mix_touching_and_separated_pairs(lines: LineGenerator) -> None:
+    gaps = []
+    for _ in range(10):
+        line = lines.line("00000", gap="mixed", slant=(0.0, 0.0))  # 0s: a gap shows in the boxes
+        gaps += [b.x - a.right for a, b in zip(line.boxes, line.boxes[1:])]
+    assert any(g > 2 for g in gaps) and any(g <= 0 for g in gaps)

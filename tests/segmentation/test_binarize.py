@@ -49,3 +49,15 @@ def test_blank_and_faint_noise_pages_have_no_ink() -> None:
 def test_rejects_non_gray_input() -> None:
     with pytest.raises(ValueError):
         binarize(np.zeros((10, 10, 3), np.uint8))
+
+
+def test_sauvola_threshold_matches_scikit_image() -> None:
+    from skimage.filters import threshold_sauvola
+
+    from segmentation import sauvola_threshold
+
+    rng = np.random.default_rng(3)
+    image, _ = _page(gradient=True)
+    image = np.clip(image + rng.normal(0, 6, image.shape), 0, 255).astype(np.uint8)
+    for window in (15, 31, 61):
+        np.testing.assert_allclose(sauvola_threshold(image, window), threshold_sauvola(image, window_size=window, k=0.2), atol=1e-6)

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datasets.synth import LineGenerator, SynthConfig
-from segmentation import Box, decode, estimate_skew, geometric_scores, propose, segment_digits
+from segmentation import Box, binarize, decode, estimate_skew, estimate_slant, geometric_scores, propose, segment_digits
+from segmentation.layout import _shear, find_rules
 
 
 def _bars(n: int, gap: int = 30, height: int = 60, width: int = 30) -> np.ndarray:
@@ -98,3 +99,78 @@ def test_box_iou() -> None:
     a, b = Box(0, 0, 10, 10), Box(5, 0, 10, 10)
     assert math.isclose(a.iou(b), 50 / 150)
     assert Box(0, 0, 2, 2).iou(Box(5, 5, 2, 2)) == 0.0
+
+
+def _shear_mask(mask: np.ndarray, k: float) -> np.ndarray:
+    """Lean the writing by k (dx per dy, positive to the right)."""
+    matrix, size = _shear(mask.shape, -k)
+    return cv2.warpAffine(mask.astype(np.uint8) * 255, matrix, size, flags=cv2.INTER_NEAREST) > 0
+
+
+@pytest.mark.parametrize("lean", [-0.4, 0.0, 0.3, 0.6])
+def test_slant_is_measured_on_whole_strokes(lean: float) -> None:
+    strokes = np.zeros((80, 300), bool)
+    for x in range(30, 270, 40):
+        strokes[10:70, x : x + 5] = True
+    found = estimate_slant(_shear_mask(strokes, lean).astype(np.uint8) * 255)
+    assert found == pytest.approx(lean, abs=0.051)
+
+
+def test_writing_near_the_training_lean_is_not_sheared(mnist_test) -> None:  # type: ignore[no-untyped-def]
+    # MNIST digits as written lean right by about the reference 0.3: most lines are left as
+    # they are (about 9 in 10 measured over 60 lines; a line whose digits all lean one way
+    # is sheared, as it should be).
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="wide", slant=(0.0, 0.0)), seed=9)
+    sheared = [propose(binarize(gen.line(length=5).image)).slant for _ in range(20)]
+    assert sheared.count(0.0) >= 16
+
+
+def test_strong_lean_is_sheared_to_the_training_lean() -> None:
+    strokes = np.zeros((80, 400), bool)
+    for x in range(60, 340, 70):
+        strokes[10:70, x : x + 6] = True
+    layout = propose(_shear_mask(strokes, 0.9), deskew=False)
+    assert layout.slant == pytest.approx(0.9 - 0.3, abs=0.051)
+    assert len(layout.atoms) == 4
+    for atom in layout.atoms:  # upright-ish again: a stem 60 px tall spans < 0.3 * 60 + pen
+        assert atom.box.width <= 0.3 * 60 + 6 + 2
+
+
+def test_wide_components_are_cut_into_pieces_narrower_than_a_digit() -> None:
+    # Two 0-like rings fused over a thick stretch: the cheapest seams run through the rings'
+    # walls, not the joint, yet no piece may stay wider than half a line height, so the
+    # decoder always has pieces to build each digit from.
+    mask = np.zeros((100, 200), np.uint8)
+    cv2.ellipse(mask, (70, 50), (24, 38), 0, 0, 360, 255, 7)
+    cv2.ellipse(mask, (118, 50), (24, 38), 0, 0, 360, 255, 7)
+    cv2.rectangle(mask, (88, 30), (100, 70), 255, -1)
+    layout = propose(mask > 0, deskew=False, deslant=False)
+    assert len(layout.atoms) >= 3
+    assert all(a.box.width <= 0.5 * layout.line_height + 2 for a in layout.atoms)
+
+
+def test_a_rule_is_removed_to_its_thin_wobbly_end() -> None:
+    # The pen lifts off at the end of an underline: a thin, wobbly tail that Hough's segment
+    # stops short of. Left behind, it would join the first digit (a 6 with a tail reads 8).
+    ink = np.zeros((120, 300), np.uint8)
+    cv2.line(ink, (60, 80), (250, 80), 255, 5)
+    for i, x in enumerate(range(20, 60, 4)):
+        cv2.line(ink, (x, 80 + i % 2), (x + 4, 80 - i % 2), 255, 1)
+    for x in (80, 130, 180):
+        cv2.line(ink, (x, 30), (x, 78), 255, 5)
+    rules = find_rules(ink, line_height=48)
+    left = cv2.subtract(ink, rules)
+    assert not left[70:90, :60].any()  # the tail is gone
+    assert (left[30:70] == ink[30:70]).all()  # the strokes above it keep all but their feet
+
+
+def test_sides_of_a_tight_box_are_not_digits() -> None:
+    # A field's box barely taller than the writing (1.1 line heights): its sides are thin bars
+    # at the line's ends, like 1s, but they run into the box's top and bottom edges.
+    mask = np.zeros((110, 300), np.uint8)
+    cv2.rectangle(mask, (10, 17), (290, 89), 255, 3)
+    for x in (70, 150, 230):
+        cv2.ellipse(mask, (x, 53), (18, 29), 0, 0, 360, 255, 5)
+    layout = propose(mask > 0, deskew=False, deslant=False)
+    assert len({a.label for a in layout.atoms}) == 3  # the three rings, nothing else
+    assert all(30 < a.box.x and a.box.right < 270 for a in layout.atoms)

@@ -220,3 +220,45 @@ def test_coloured_ink_on_tinted_paper(recognizer, line, paper, ink) -> None:  # 
     coverage = np.clip((coverage - coverage.min()) / (coverage.max() - coverage.min()), 0, 1)[:, :, None]
     rgb = (np.array(paper) * (1 - coverage) + np.array(ink) * coverage).astype(np.uint8)
     assert recognizer.read(png_bytes(rgb, "JPEG", quality=90)).text == "75011"
+
+
+def test_confident_whole_digits_are_not_tried_in_pieces(mnist_test) -> None:  # type: ignore[no-untyped-def]
+    from seqdigits import load_recognizer
+
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="wide", slant=(0.0, 0.0)), seed=21)
+    line = gen.line("80860")  # wide digits: each component is cut into pieces
+    counted: dict[str, int] = {}
+    results = {}
+    for name, trust in (("cascade", 0.95), ("every cut", 1.0)):
+        rec = load_recognizer(trust_whole=trust)
+        calls: list[int] = []
+        rec.classifier = _Counting(rec.classifier, calls)  # type: ignore[assignment]
+        results[name] = rec.read(line.image)
+        counted[name] = sum(calls)
+    layout_size = len(load_recognizer()._prepare(line.image).layout.candidates)
+    assert counted["every cut"] == layout_size
+    assert counted["cascade"] < layout_size
+    assert results["cascade"].text == results["every cut"].text == "80860"
+
+
+class _Counting:
+    """A classifier that counts the crops it is asked to classify."""
+
+    def __init__(self, inner, calls: list[int]) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.calls = inner, calls
+
+    def classify_crops(self, crops):  # type: ignore[no-untyped-def]
+        self.calls.append(len(crops))
+        return self.inner.classify_crops(crops)
+
+
+def test_big_writing_reads_like_small_writing(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated", slant=(0.0, 0.0)), seed=4)
+    line = gen.line("31415")
+    big = cv2.resize(line.image, None, fx=5, fy=5, interpolation=cv2.INTER_CUBIC)  # digits ~250 px tall
+    small, large = recognizer.read(line.image), recognizer.read(big)
+    assert small.text == large.text == "31415"
+    assert (large.width, large.height) == (big.shape[1], big.shape[0])
+    for char, truth in zip(large.characters, line.boxes):
+        scaled = type(truth)(truth.x * 5, truth.y * 5, truth.width * 5, truth.height * 5)
+        assert char.box.iou(scaled) > 0.7

@@ -54,7 +54,7 @@ def test_eval_reports_accuracy(capsys, mnist_test, monkeypatch) -> None:  # type
     assert main(["eval", "--data", str(_data_dir()), "--lines", "3", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["mnist_test"]["accuracy"] >= 0.995
-    assert [r["gap"] for r in report["lines"]] == ["wide", "separated", "kissing", "touching", "overlapping"]
+    assert [r["gap"] for r in report["lines"]] == ["wide", "separated", "kissing", "touching", "overlapping", "mixed"]
 
 
 def test_train_reports_missing_data(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
