@@ -76,6 +76,8 @@ class DigitClassifier:
     preprocess: PreprocessConfig
     temperature: float
     metrics: dict[str, Any]
+    chunk: int = 128
+    """Crops per forward pass."""
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> DigitClassifier:
@@ -106,7 +108,8 @@ class DigitClassifier:
             return np.zeros((0, len(CLASSES)), np.float64)
         with torch.inference_mode():
             batch = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).unsqueeze(1)
-            logits = self.model(batch) / self.temperature
+            # In chunks: a few hundred crops keep the activations in cache; thousands do not.
+            logits = torch.cat([self.model(part) for part in batch.split(self.chunk)]) / self.temperature
             return torch.softmax(logits.double(), dim=1).numpy()
 
     def classify_crops(self, crops: list[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float64]:
