@@ -123,10 +123,11 @@ _SEGMENTED_GAPS: tuple[tuple[str, float], ...] = (
 _REJECT_KEEP = 0.4
 
 
-def _segmented_line(generator: LineGenerator, rng: np.random.Generator) -> tuple[npt.NDArray[np.uint8], SyntheticLine, bool]:
+def _segmented_line(generator: LineGenerator) -> tuple[npt.NDArray[np.uint8], SyntheticLine, bool]:
     """A random line as the recognizer would see it (gray, uint8 (H, W)), its truth, and
     whether it carries form furniture. Most are photographed: ink colour, light, blur, noise,
-    JPEG and tilt, the conditions the segmenter must cut in."""
+    JPEG and tilt, the conditions the segmenter must cut in. Draws from the generator's rng."""
+    rng = generator.rng
     kinds, shares = zip(*_SEGMENTED_GAPS)
     gap = str(rng.choice(kinds, p=np.asarray(shares) / sum(shares)))
     furniture = bool(rng.random() < 0.3)
@@ -152,7 +153,7 @@ def _segmented_chunk(args: tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], i
     crops: list[npt.NDArray[np.uint8]] = []
     targets: list[int] = []
     for _ in range(lines):
-        gray, line, furniture = _segmented_line(generator, generator.rng)
+        gray, line, furniture = _segmented_line(generator)
         layout = propose(binarize(gray))
         for cand in layout.candidates:
             ious = [cand.box.iou(b) for b in line.boxes]

@@ -91,7 +91,8 @@ class Recognizer:
         mask = binarize(gray)
         # Big writing (a phone photo of a door number) is brought down to about the size of the
         # training lines: the same cuts, crops that downscale as MNIST's did, and far less work.
-        line_height = estimate_line_height(mask)
+        # (No writing is taller than its image: a short image needs no measuring.)
+        line_height = estimate_line_height(mask) if mask.shape[0] > 2 * self.line_height else 0.0
         if line_height > 2 * self.line_height:
             factor = self.line_height / line_height
             h, w = gray.shape
@@ -213,23 +214,18 @@ class Recognizer:
         writing this skips most candidates; on touching digits, whose components are wide or
         doubtful, it skips none.
         """
-        wholes = [_whole_components(layout) for layout in layouts]
-        first = [sorted(w.values()) for w in wholes]
-        found = self.classifier.classify_crops([layout.candidates[i].crop for layout, f in zip(layouts, first) for i in f])
+        spans = [_atoms_by_label(layout) for layout in layouts]
+        wholes = [_whole_components(layout, by_label) for layout, by_label in zip(layouts, spans)]
         out = [np.full((len(layout.candidates), len(CLASSES)), np.nan) for layout in layouts]
-        offset = 0
-        for probs, picks in zip(out, first):
-            probs[picks] = found[offset : offset + len(picks)]
-            offset += len(picks)
+        self._classify_into(out, layouts, [sorted(whole.values()) for whole in wholes])
         second: list[list[int]] = []
-        for layout, probs, whole in zip(layouts, out, wholes):
+        for layout, probs, whole, by_label in zip(layouts, out, wholes, spans):
             settled = {
                 label
                 for label, i in whole.items()
                 if layout.candidates[i].crop.shape[1] <= layout.line_height
                 and float(digit_probabilities(probs[i : i + 1]).max()) > trust
             }
-            pieces = {label: len(atoms) for label, atoms in _atoms_by_label(layout).items()}
             todo = []
             for i, cand in enumerate(layout.candidates):
                 if not np.isnan(probs[i, 0]):
@@ -237,18 +233,24 @@ class Recognizer:
                 held = Counter(layout.atoms[a].label for a in range(cand.start, cand.end))
                 # Part of a settled digit is never a digit of its own; the whole of it joined to
                 # a neighbour (a broken stroke) is still tried.
-                if any(label in settled and count < pieces[label] for label, count in held.items()):
+                if any(label in settled and count < len(by_label[label]) for label, count in held.items()):
                     probs[i] = 0.0
                     probs[i, NOT_A_DIGIT] = 1.0
                 else:
                     todo.append(i)
             second.append(todo)
-        found = self.classifier.classify_crops([layout.candidates[i].crop for layout, t in zip(layouts, second) for i in t])
-        offset = 0
-        for probs, picks in zip(out, second):
-            probs[picks] = found[offset : offset + len(picks)]
-            offset += len(picks)
+        self._classify_into(out, layouts, second)
         return out
+
+    def _classify_into(
+        self, out: list[npt.NDArray[np.float64]], layouts: list[LineLayout], picks: list[list[int]]
+    ) -> None:
+        """Classify the picked candidates of every layout in one batch; rows go into ``out``."""
+        found = self.classifier.classify_crops([layout.candidates[i].crop for layout, p in zip(layouts, picks) for i in p])
+        offset = 0
+        for probs, p in zip(out, picks):
+            probs[p] = found[offset : offset + len(p)]
+            offset += len(p)
 
 
 def load_recognizer(weights: str | os.PathLike[str] | None = None, **options: object) -> Recognizer:
@@ -293,9 +295,9 @@ def _atoms_by_label(layout: LineLayout) -> dict[int, list[int]]:
     return spans
 
 
-def _whole_components(layout: LineLayout) -> dict[int, int]:
-    """Component label -> index of the candidate that is exactly that component's atoms."""
-    spans = _atoms_by_label(layout)
+def _whole_components(layout: LineLayout, spans: dict[int, list[int]]) -> dict[int, int]:
+    """Component label -> index of the candidate that is exactly that component's atoms
+    (``spans``: :func:`_atoms_by_label` of the layout)."""
     whole = {}
     for i, cand in enumerate(layout.candidates):
         labels = {layout.atoms[a].label for a in range(cand.start, cand.end)}
