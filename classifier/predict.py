@@ -91,7 +91,9 @@ class DigitClassifier:
             raise CheckpointError(f"weights do not fit the network: {exc}") from exc
         model.eval()
         return cls(
-            model=fuse_batchnorm(model),
+            # Channels-last activations: oneDNN's convolutions and pooling run about twice as
+            # fast on them on a CPU as on the default layout (the same function, to rounding).
+            model=fuse_batchnorm(model).to(memory_format=torch.channels_last),
             preprocess=PreprocessConfig.from_dict(payload["preprocess"]),
             temperature=float(payload.get("temperature", 1.0)),
             metrics=dict(payload.get("metrics", {})),
@@ -108,6 +110,7 @@ class DigitClassifier:
             return np.zeros((0, len(CLASSES)), np.float64)
         with torch.inference_mode():
             batch = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).unsqueeze(1)
+            batch = batch.contiguous(memory_format=torch.channels_last)
             # In chunks: a few hundred crops keep the activations in cache; thousands do not.
             logits = torch.cat([self.model(part) for part in batch.split(self.chunk)]) / self.temperature
             return torch.softmax(logits.double(), dim=1).numpy()

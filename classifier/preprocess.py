@@ -66,10 +66,11 @@ def estimate_stroke_width(mask: npt.NDArray[np.uint8]) -> float:
     A stroke of width w and length L has area ~ w*L and outline ~ 2*L; holes
     count towards the outline, as they should.
     """
-    binary = (mask > 0).astype(np.uint8)
-    area = float(binary.sum())
+    binary = mask if mask.dtype == np.uint8 else (mask > 0).astype(np.uint8)
+    area = float(cv2.countNonZero(binary))
     if area == 0.0:
         return 0.0
+    # Any nonzero pixel is ink to findContours, which leaves its input as it is.
     contours, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     perimeter = sum(cv2.arcLength(c, True) for c in contours)
     if perimeter <= 0.0:
@@ -77,12 +78,12 @@ def estimate_stroke_width(mask: npt.NDArray[np.uint8]) -> float:
     return max(1.0, 2.0 * area / perimeter)
 
 
-def _bbox(mask: npt.NDArray[np.bool_]) -> tuple[int, int, int, int] | None:
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
+def _bbox(mask: npt.NDArray[np.bool_] | npt.NDArray[np.uint8]) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the nonzero pixels, ends exclusive; None when there are none."""
+    left, top, width, height = cv2.boundingRect(mask.view(np.uint8) if mask.dtype == np.bool_ else mask)
+    if width == 0:
         return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    return top, top + height, left, left + width
 
 
 def _adjust_stroke(binary: npt.NDArray[np.uint8], target: float, tolerance: float) -> npt.NDArray[np.uint8]:
@@ -99,7 +100,7 @@ def _adjust_stroke(binary: npt.NDArray[np.uint8], target: float, tolerance: floa
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (-2 * radius + 1, -2 * radius + 1))
         thinner = cv2.erode(binary, kernel)
         # Thinning must never erase the digit or cut it into dust.
-        if thinner.sum() >= 0.35 * binary.sum():
+        if cv2.countNonZero(thinner) >= 0.35 * cv2.countNonZero(binary):
             return thinner
     return binary
 
@@ -127,16 +128,16 @@ def normalize_digit(
     # 1. Binary shape at a fixed working resolution, where pen width can be corrected.
     factor = config.work / max(h, w)
     work = _scale(gray, round(w * factor), round(h * factor))
-    binary = (work > 127).astype(np.uint8) * 255
-    if not binary.any():
-        binary = (work > 0).astype(np.uint8) * 255
+    binary = cv2.threshold(work, 127, 255, cv2.THRESH_BINARY)[1]
+    if not cv2.countNonZero(binary):
+        binary = cv2.threshold(work, 0, 255, cv2.THRESH_BINARY)[1]
     pad = config.work // 4
     binary = cv2.copyMakeBorder(binary, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     target = config.stroke_width * config.work / config.box
     binary = _adjust_stroke(binary, target, config.stroke_tolerance)
 
     # 2. Longest side to ``box`` pixels; INTER_AREA gives MNIST-like anti-aliased edges.
-    top, bottom, left, right = _bbox(binary > 0) or (0, binary.shape[0], 0, binary.shape[1])
+    top, bottom, left, right = _bbox(binary) or (0, binary.shape[0], 0, binary.shape[1])
     binary = binary[top:bottom, left:right]
     h, w = binary.shape
     factor = config.box / max(h, w)

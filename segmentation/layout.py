@@ -226,51 +226,73 @@ def remove_specks(
     return keep
 
 
-def _seams(
-    own: npt.NDArray[np.bool_], line_height: float, *, max_cuts: int, max_piece: float = 0.35
-) -> list[npt.NDArray[np.int64]]:
-    """Top-to-bottom cuts through a component that cross as little ink as they can.
+def _seam_tables(
+    masks: list[npt.NDArray[np.bool_]],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8], list[int]]:
+    """Seam-carving tables of several component masks (bool (h, w) each), all in one pass.
 
-    Seam carving over the component mask ``own`` (bool (h, w)): each row a
-    seam moves at most one column, each sideways step costs a little, each
-    ink pixel crossed costs much, so a seam follows the slanted or curved gap
-    between two touching digits. Seams end at the minima of the cost of the
-    best seam ending in each column, away from the ends and spaced apart; then
-    any stretch still wider than ``max_piece`` x line height gets its cheapest
-    seam too, so that every join of two digits has a cut near it even where
-    the joint is thick and leaves no clear minimum (the decoder re-joins the
-    pieces of one digit). Returns, per seam and row, the first column on its right side.
+    Each row a seam moves at most one column, each sideways step costs a little, each ink
+    pixel crossed costs much. The masks are packed side by side, top-aligned, between
+    walls of infinite cost and run through the row recurrence together: one pass of numpy
+    row operations for a whole line instead of one per component. Rows below a shorter
+    mask cost nothing and allow no sideways step, so each mask's numbers are its own alone.
+    Returns the packed cost of the best seam from the top row to each bottom-row column
+    (float (W,)), the step each cell took from the row above (int8 (H, W): -1, 0, 1), and
+    the column where each mask starts.
     """
-    h, w = own.shape
+    height = max(m.shape[0] for m in masks)
+    width = sum(m.shape[1] + 1 for m in masks) + 1
+    energy = np.full((height, width), np.inf)
+    side = np.full((height, width), np.inf)
+    offsets = []
+    x = 1
+    for m in masks:
+        h, w = m.shape
+        energy[:h, x : x + w] = m * 10.0
+        energy[h:, x : x + w] = 0.0
+        side[:h, x : x + w] = 0.5
+        offsets.append(x)
+        x += w + 1
+    total = energy[0].copy()
+    back = np.zeros((height, width), np.int8)
+    left = np.full(width, np.inf)
+    right = np.full(width, np.inf)
+    for r in range(1, height):
+        left[1:] = total[:-1] + side[r, 1:]
+        right[:-1] = total[1:] + side[r, :-1]
+        # Straight down unless a side is strictly cheaper; the left side wins a tie of sides.
+        stay_or_left = np.minimum(total, left)
+        back[r] = np.where(right < stay_or_left, 1, np.where(left < total, -1, 0))
+        total = np.minimum(stay_or_left, right) + energy[r]
+    return total, back, offsets
+
+
+def _seam_ends(
+    total: npt.NDArray[np.float64], line_height: float, *, max_cuts: int, max_piece: float = 0.35
+) -> list[int]:
+    """Bottom-row columns where cuts through one component end, from its seam costs ``total``.
+
+    Seams end at the minima of the cost of the best seam ending in each column, away from
+    the ends and spaced apart; then any stretch still wider than ``max_piece`` x line height
+    gets its cheapest seam too, so that every join of two digits has a cut near it even
+    where the joint is thick and leaves no clear minimum (the decoder re-joins the pieces
+    of one digit). Sorted left to right.
+    """
+    w = total.shape[0]
     margin = max(2, int(0.15 * line_height))
     spacing = max(2, int(0.2 * line_height))
     if w < 2 * margin + 1:
         return []
-    energy = own.astype(np.float64) * 10.0
-    total = energy[0].copy()
-    back = np.zeros((h, w), np.int8)
-    left = np.empty(w)
-    right = np.empty(w)
-    for r in range(1, h):
-        left[0], left[1:] = np.inf, total[:-1] + 0.5
-        right[-1], right[:-1] = np.inf, total[1:] + 0.5
-        step = np.zeros(w, np.int8)
-        best = total.copy()
-        better = left < best
-        best[better], step[better] = left[better], -1
-        better = right < best
-        best[better], step[better] = right[better], 1
-        back[r] = step
-        total = best + energy[r]
     smooth = np.convolve(total, np.ones(3) / 3.0, mode="same")
-    found: list[tuple[float, int]] = []
-    for x in range(margin, w - margin):
-        window = smooth[max(0, x - margin // 2) : x + margin // 2 + 1]
-        if smooth[x] <= window.min() + 1e-9:
-            found.append((float(smooth[x]), x))
+    reach = margin // 2
+    padded = np.pad(smooth, reach, constant_values=np.inf)
+    lowest = padded[:w].copy()
+    for k in range(1, 2 * reach + 1):
+        np.minimum(lowest, padded[k : k + w], out=lowest)
+    found = sorted((float(smooth[x]), x) for x in range(margin, w - margin) if smooth[x] <= lowest[x] + 1e-9)
     # Digits touch at thin joints: the cheapest seams first, spaced apart along the row.
     chosen: list[int] = []
-    for _, x in sorted(found):
+    for _, x in found:
         if all(abs(x - c) >= spacing for c in chosen):
             chosen.append(x)
         if len(chosen) == max_cuts:
@@ -286,16 +308,57 @@ def _seams(
         if hi <= lo:
             break
         chosen.append(lo + int(np.argmin(smooth[lo:hi])))
-    seams = []
-    for x in sorted(chosen):
-        path = np.zeros(h, np.int64)
-        path[-1] = x
-        for r in range(h - 1, 0, -1):
-            path[r - 1] = path[r] + back[r, path[r]]
-        # Seams from nearby ends can run together up the same gap: one cut is enough.
-        if not seams or np.abs(path - seams[-1]).mean() >= 2.0:
-            seams.append(path)
-    return seams
+    return sorted(chosen)
+
+
+def _distinct(seams: list[npt.NDArray[np.int64]]) -> list[npt.NDArray[np.int64]]:
+    """Seams from nearby ends can run together up the same gap, and one cut is enough:
+    drop each seam that is a near-copy of the one kept before it."""
+    kept: list[npt.NDArray[np.int64]] = []
+    for path in seams:
+        if not kept or np.abs(path - kept[-1]).mean() >= 2.0:
+            kept.append(path)
+    return kept
+
+
+def _cuts(
+    masks: list[npt.NDArray[np.bool_]], line_height: float, max_cuts: list[int]
+) -> list[list[npt.NDArray[np.int64]]]:
+    """Cuts through each of several components (bool (h, w) masks), at most ``max_cuts``
+    cheapest ones each plus those that keep pieces narrow (:func:`_seam_ends`).
+
+    Seams found from the bottom row up and from the top row down take different ways
+    through a joint; both are kept, ordered and made not to cross, so pieces stay pieces.
+    Returns per mask, per cut and row, the first column on the cut's right side."""
+    if not masks:
+        return []
+    both = masks + [m[::-1] for m in masks]
+    total, back, offsets = _seam_tables(both)
+    ends = [
+        [offset + x for x in _seam_ends(total[offset : offset + m.shape[1]], line_height, max_cuts=limit)]
+        for m, offset, limit in zip(both, offsets, max_cuts + max_cuts)
+    ]
+    # Every seam of the line is followed up in one pass; below a mask's last row steps are 0.
+    flat = [x for found in ends for x in found]
+    paths = np.zeros((len(flat), back.shape[0]), np.int64)
+    if flat:
+        paths[:, -1] = flat
+        for r in range(back.shape[0] - 1, 0, -1):
+            paths[:, r - 1] = paths[:, r] + back[r, paths[:, r]]
+    traced: list[list[npt.NDArray[np.int64]]] = []
+    row = 0
+    for m, offset, found in zip(both, offsets, ends):
+        traced.append(_distinct([path[: m.shape[0]] - offset for path in paths[row : row + len(found)]]))
+        row += len(found)
+    out = []
+    for down, up in zip(traced[: len(masks)], traced[len(masks) :]):
+        cuts: list[npt.NDArray[np.int64]] = []
+        for path in sorted(down + [path[::-1] for path in up], key=lambda p: float(p.mean())):
+            path = np.maximum(path, cuts[-1]) if cuts else path
+            if not cuts or np.abs(path - cuts[-1]).mean() >= 2.0:
+                cuts.append(path)
+        out.append(cuts)
+    return out
 
 
 def _components(
@@ -440,23 +503,23 @@ def propose(
     inverse = cv2.invertAffineTransform(matrix)
 
     atoms: list[Atom] = []
-    for label in np.flatnonzero(keep):
+    labels_kept = [int(label) for label in np.flatnonzero(keep)]
+    owns = {}
+    for label in labels_kept:
         x, y, w, h, _ = (int(v) for v in stats[label])
-        own = labels[y : y + h, x : x + w] == label
-        max_cuts = max(1, int(cuts_per_height * w / line_height))
-        # Only writing as tall as a digit can hold two of them; a flat dash is never cut.
-        wide = w > split_ratio * line_height and h >= 0.5 * line_height
-        cuts = []
-        if wide:
-            # Seams found from the bottom row up and from the top row down take different ways
-            # through a joint; keep both, ordered and made not to cross, so pieces stay pieces.
-            down = _seams(own, line_height, max_cuts=max_cuts)
-            up = [path[::-1] for path in _seams(own[::-1], line_height, max_cuts=max_cuts)]
-            paths = sorted(down + up, key=lambda p: float(p.mean()))
-            for path in paths:
-                path = np.maximum(path, cuts[-1]) if cuts else path
-                if not cuts or np.abs(path - cuts[-1]).mean() >= 2.0:
-                    cuts.append(path)
+        owns[label] = labels[y : y + h, x : x + w] == label
+    # Only writing as tall as a digit can hold two of them; a flat dash is never cut.
+    wide = [
+        label
+        for label in labels_kept
+        if stats[label, cv2.CC_STAT_WIDTH] > split_ratio * line_height and stats[label, cv2.CC_STAT_HEIGHT] >= 0.5 * line_height
+    ]
+    limits = [max(1, int(cuts_per_height * int(stats[label, cv2.CC_STAT_WIDTH]) / line_height)) for label in wide]
+    cut_paths = dict(zip(wide, _cuts([owns[label] for label in wide], line_height, limits)))
+    for label in labels_kept:
+        x, y, w, h, _ = (int(v) for v in stats[label])
+        own = owns[label]
+        cuts = cut_paths.get(label, [])
         seams = [np.zeros(h, np.int64), *cuts, np.full(h, w, np.int64)]
         columns = np.arange(w)[None, :]
         for k, (lo, hi) in enumerate(zip(seams[:-1], seams[1:])):
@@ -470,62 +533,80 @@ def propose(
             atoms.append(Atom(int(label), box, part[r0:r1, c0:c1], cut_left=k > 0, cut_right=k < len(seams) - 2))
     atoms.sort(key=lambda t: (t.box.x + t.box.width / 2.0, t.box.y))
 
-    extents = [_source_extent(atom, inverse) for atom in atoms]
+    extents = _source_extents(atoms, inverse).tolist() if atoms else []
     candidates: list[Candidate] = []
     for start in range(len(atoms)):
+        left = top = x0 = y0 = math.inf
+        right = bottom = x1 = y1 = -math.inf
         for end in range(start + 1, min(len(atoms), start + max_atoms) + 1):
-            run = atoms[start:end]
-            if end - start > 1 and _gap(run[-2], run[-1]) > max_merge_gap * line_height:
+            atom = atoms[end - 1]
+            if end - start > 1 and _gap(atoms[end - 2], atom) > max_merge_gap * line_height:
                 break
-            left = min(t.box.x for t in run)
-            right = max(t.box.right for t in run)
+            left, right = min(left, atom.box.x), max(right, atom.box.right)
             if end - start > 1 and right - left > max_width_ratio * line_height:
                 break
-            candidates.append(_candidate(run, extents[start:end], start, end, line_height, scale, source_shape))
+            top, bottom = min(top, atom.box.y), max(bottom, atom.box.bottom)
+            e = extents[end - 1]
+            x0, y0, x1, y1 = min(x0, e[0]), min(y0, e[1]), max(x1, e[2]), max(y1, e[3])
+            candidates.append(
+                _candidate(atoms[start:end], (x0, y0, x1, y1), start, (left, top, right, bottom), line_height, scale, source_shape)
+            )
     return LineLayout(atoms=tuple(atoms), candidates=tuple(candidates), line_height=line_height, angle=angle, scale=scale, slant=slant)
 
 
-def _source_extent(atom: Atom, inverse: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """(x0, y0, x1, y1): extent of an atom's ink (pixel corners) mapped back through deskew and
-    deslant. Mapping the box corners instead would inflate the box of a slanted digit. An
-    affine map takes its extremes at each row's first and last ink pixels, so those suffice."""
-    mask = atom.mask
-    rows = np.flatnonzero(mask.any(axis=1))
-    first = mask[rows].argmax(axis=1)
-    last = mask.shape[1] - 1 - mask[rows, ::-1].argmax(axis=1)
-    ys = np.concatenate([rows, rows]).astype(np.float64) + atom.box.y
-    xs = np.concatenate([first, last]).astype(np.float64) + atom.box.x
-    points = np.concatenate([np.stack([xs + dx, ys + dy, np.ones_like(xs)], axis=1) for dx in (0.0, 1.0) for dy in (0.0, 1.0)])
-    back = points @ inverse.T
-    return np.array([back[:, 0].min(), back[:, 1].min(), back[:, 0].max(), back[:, 1].max()])
+def _source_extents(atoms: list[Atom], inverse: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """(x0, y0, x1, y1) per atom, float (n, 4): the extent of its ink (pixel corners) mapped
+    back through deskew and deslant. Mapping the box corners instead would inflate the box of
+    a slanted digit. An affine map takes its extremes at each row's first and last ink
+    pixels, so those suffice; all atoms are mapped in one product."""
+    xs, ys, sizes = [], [], []
+    for atom in atoms:
+        mask = atom.mask
+        rows = np.flatnonzero(mask.any(axis=1))
+        first = mask[rows].argmax(axis=1)
+        last = mask.shape[1] - 1 - mask[rows, ::-1].argmax(axis=1)
+        ys.append(np.concatenate([rows, rows]) + atom.box.y)
+        xs.append(np.concatenate([first, last]) + atom.box.x)
+        sizes.append(2 * rows.size)
+    x = np.concatenate(xs).astype(np.float64)
+    y = np.concatenate(ys).astype(np.float64)
+    corners = [np.stack([x + dx, y + dy, np.ones_like(x)], axis=1) @ inverse.T for dx in (0.0, 1.0) for dy in (0.0, 1.0)]
+    low = np.minimum.reduce(corners)
+    high = np.maximum.reduce(corners)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    return np.stack(
+        [np.minimum.reduceat(low[:, 0], starts), np.minimum.reduceat(low[:, 1], starts),
+         np.maximum.reduceat(high[:, 0], starts), np.maximum.reduceat(high[:, 1], starts)],
+        axis=1,
+    )
 
 
 def _candidate(
     run: list[Atom],
-    extents: list[npt.NDArray[np.float64]],
+    extent: tuple[float, float, float, float],
     start: int,
-    end: int,
+    bounds: tuple[int, int, int, int],
     line_height: float,
     scale: float,
     source_shape: tuple[int, int],
 ) -> Candidate:
-    left = min(t.box.x for t in run)
-    top = min(t.box.y for t in run)
-    right = max(t.box.right for t in run)
-    bottom = max(t.box.bottom for t in run)
+    """The candidate made of atoms ``run`` (from index ``start``): ``extent``, their mapped
+    ink extent combined (:func:`_source_extents`); ``bounds``, their boxes' (left, top,
+    right, bottom) in the working frame."""
+    left, top, right, bottom = bounds
     crop = np.zeros((bottom - top, right - left), np.uint8)
     for t in run:
         window = crop[t.box.y - top : t.box.bottom - top, t.box.x - left : t.box.right - left]
         window[t.mask] = 255
-
-    # The candidate's ink is its atoms' ink: its mapped extent is theirs combined.
     h, w = source_shape[0] / scale, source_shape[1] / scale
-    x0 = max(0.0, min(float(e[0]) for e in extents) / scale)
-    y0 = max(0.0, min(float(e[1]) for e in extents) / scale)
-    x1 = min(w, max(float(e[2]) for e in extents) / scale)
-    y1 = min(h, max(float(e[3]) for e in extents) / scale)
+    x0 = max(0.0, extent[0] / scale)
+    y0 = max(0.0, extent[1] / scale)
+    x1 = min(w, extent[2] / scale)
+    y1 = min(h, extent[3] / scale)
     box = Box(int(math.floor(x0)), int(math.floor(y0)), max(1, int(math.ceil(x1 - x0))), max(1, int(math.ceil(y1 - y0))))
-    return Candidate(start=start, end=end, crop=crop, box=box, prior=_prior(run, right - left, bottom - top, line_height))
+    return Candidate(
+        start=start, end=start + len(run), crop=crop, box=box, prior=_prior(run, right - left, bottom - top, line_height)
+    )
 
 
 def _prior(run: list[Atom], width: int, height: int, line_height: float) -> float:
