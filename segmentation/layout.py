@@ -77,12 +77,16 @@ def estimate_slant(
     shears = np.linspace(-max_slant, max_slant, steps)
     scores = np.zeros(steps)
     mass = np.zeros(steps)
+    # Only the inked rows need shearing: the same map, shifted to start at the first of them.
+    r0, r1 = int(inked_rows[0]), int(inked_rows[-1]) + 1
+    band = ink[r0:r1]
     for i, k in enumerate(shears):
         matrix, size = _shear(ink.shape, float(k))
-        sheared = cv2.warpAffine(ink, matrix, size, flags=cv2.INTER_NEAREST, borderValue=0) > 0
+        matrix[0, 2] += matrix[0, 1] * r0
+        sheared = cv2.warpAffine(band, matrix, size[0:1] + (r1 - r0,), flags=cv2.INTER_NEAREST, borderValue=0) > 0
         counts = np.count_nonzero(sheared, axis=0)
         top = sheared.argmax(axis=0)
-        bottom = h - 1 - sheared[::-1].argmax(axis=0)
+        bottom = r1 - r0 - 1 - sheared[::-1].argmax(axis=0)
         whole = (counts >= tall) & (bottom - top + 1 == counts)
         scores[i] = float((counts[whole].astype(np.float64) ** 2).sum())
         mass[i] = float(counts[whole].sum())
@@ -424,9 +428,49 @@ def _writing(
             spans = tops[end] <= tops[others].min() + margin and bottoms[end] >= bottoms[others].max() - margin
             if spans and heights[end] >= 1.15 * line_height and widths[end] < 0.2 * line_height:
                 keep[end] = False
+    _drop_thin_end_bars(labels, stats, keep, line_height)
     if not keep.any():
         return None
     return labels, stats, keep, line_height
+
+
+def _pen_width(own: npt.NDArray[np.uint8]) -> float:
+    """Mean stroke width in pixels of one component's mask (uint8, ink nonzero): 2 x area / outline."""
+    contours, _ = cv2.findContours(own, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    outline = sum(cv2.arcLength(c, True) for c in contours)
+    return 2.0 * cv2.countNonZero(own) / outline if outline > 0 else 1.0
+
+
+def _drop_thin_end_bars(
+    labels: npt.NDArray[np.int32],
+    stats: npt.NDArray[np.int32],
+    keep: npt.NDArray[np.bool_],
+    line_height: float,
+    *,
+    max_ratio: float = 0.5,
+) -> None:
+    """Take out of ``keep`` (in place) marks at either end of the line drawn with a far thinner
+    pen than the digits (under ``max_ratio`` of their median stroke width): the side of a box
+    or frame printed before the writing, its corners, a remnant of its edges, where those
+    were too faint or broken to be found as rules. A written 1 has the writer's pen."""
+    kept = np.flatnonzero(keep)
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    digits = kept[(heights[kept] >= 0.5 * line_height) & (widths[kept] >= 0.25 * line_height)]
+    if kept.size < 3 or digits.size < 2:
+        return
+
+    def pen(i: int) -> float:
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        return _pen_width((labels[y : y + h, x : x + w] == i).astype(np.uint8))
+
+    writer = float(np.median([pen(int(i)) for i in digits]))
+    lefts, rights = stats[kept, cv2.CC_STAT_LEFT], stats[kept, cv2.CC_STAT_LEFT] + widths[kept]
+    for end in (kept[np.argsort(lefts, kind="stable")], kept[np.argsort(-rights, kind="stable")]):
+        # Peel from the end inwards: a corner stub or a rule's remnant can stand outside the side.
+        for i in (int(i) for i in end[:3]):
+            if pen(i) >= max_ratio * writer:
+                break
+            keep[i] = False
 
 
 def estimate_line_height(mask: npt.NDArray[np.bool_]) -> float:

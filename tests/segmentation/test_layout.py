@@ -174,3 +174,41 @@ def test_sides_of_a_tight_box_are_not_digits() -> None:
     layout = propose(mask > 0, deskew=False, deslant=False)
     assert len({a.label for a in layout.atoms}) == 3  # the three rings, nothing else
     assert all(30 < a.box.x and a.box.right < 270 for a in layout.atoms)
+
+
+def _rings_between_bars(bar_pen: int, ring_pen: int, *, box: bool) -> np.ndarray:
+    """Three 0-like rings (pen ``ring_pen``) between two upright bars (pen ``bar_pen``): the
+    sides of a box whose top and bottom edges are dotted (too broken for a rule) and whose
+    sides fade out before the bottom, when ``box``; else bars as tall as the rings, like 1s."""
+    mask = np.zeros((130, 320), np.uint8)
+    if box:
+        for x in range(14, 300, 14):  # short dashes far apart
+            cv2.line(mask, (x, 12), (x + 5, 12), 255, 2)
+            cv2.line(mask, (x, 112), (x + 5, 112), 255, 2)
+    top, bottom = (20, 84) if box else (34, 90)
+    cv2.line(mask, (12, top), (12, bottom), 255, bar_pen)
+    cv2.line(mask, (306, top), (306, bottom), 255, bar_pen)
+    for x in (80, 160, 240):
+        cv2.ellipse(mask, (x, 62), (18, 29), 0, 0, 360, 255, ring_pen)
+    return mask
+
+
+def test_thin_pen_bars_at_the_ends_are_box_sides() -> None:
+    # The sides are taller than the writing but the box's edges were not found as rules, so
+    # nothing ties them to a box but their pen: far thinner than the writer's.
+    layout = propose(_rings_between_bars(2, 7, box=True) > 0, deskew=False, deslant=False)
+    assert len({a.label for a in layout.atoms}) == 3
+    assert all(50 < a.box.x and a.box.right < 270 for a in layout.atoms)
+
+
+@pytest.mark.parametrize("bar_pen", [5, 7])
+def test_bars_in_the_writers_pen_stay(bar_pen: int) -> None:
+    # Bars drawn with (about) the writer's pen could be 1s: kept for the classifier and decoder to judge.
+    layout = propose(_rings_between_bars(bar_pen, 7, box=False) > 0, deskew=False, deslant=False)
+    assert len({a.label for a in layout.atoms}) == 5
+    assert min(a.box.x for a in layout.atoms) < 15 and max(a.box.right for a in layout.atoms) > 305
+
+
+def test_thin_pen_bars_like_1s_at_the_ends_go() -> None:
+    layout = propose(_rings_between_bars(2, 7, box=False) > 0, deskew=False, deslant=False)
+    assert len({a.label for a in layout.atoms}) == 3
