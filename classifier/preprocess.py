@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from segmentation import estimate_stroke_width
+
 __all__ = [
     "PreprocessConfig",
     "estimate_stroke_width",
@@ -58,24 +60,6 @@ def _scale(image: npt.NDArray[np.uint8], width: int, height: int) -> npt.NDArray
     shrinking = width < image.shape[1] or height < image.shape[0]
     interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
     return cv2.resize(image, (max(1, width), max(1, height)), interpolation=interpolation)
-
-
-def estimate_stroke_width(mask: npt.NDArray[np.uint8]) -> float:
-    """Mean stroke width in pixels of a binary mask (ink > 0), as 2 * area / perimeter.
-
-    A stroke of width w and length L has area ~ w*L and outline ~ 2*L; holes
-    count towards the outline, as they should.
-    """
-    binary = mask if mask.dtype == np.uint8 else (mask > 0).astype(np.uint8)
-    area = float(cv2.countNonZero(binary))
-    if area == 0.0:
-        return 0.0
-    # Any nonzero pixel is ink to findContours, which leaves its input as it is.
-    contours, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    perimeter = sum(cv2.arcLength(c, True) for c in contours)
-    if perimeter <= 0.0:
-        return 1.0
-    return max(1.0, 2.0 * area / perimeter)
 
 
 def _bbox(mask: npt.NDArray[np.bool_] | npt.NDArray[np.uint8]) -> tuple[int, int, int, int] | None:

@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from segmentation.binarize import binarize, ink_is_dark, is_blank, sauvola_threshold
 from segmentation.decode import Token, decode, decode_pattern, geometric_scores, geometric_skip_scores, hyphen_scores, parse_pattern
-from segmentation.layout import estimate_line_height, estimate_skew, estimate_slant, propose, remove_specks
+from segmentation.layout import estimate_line_height, estimate_skew, estimate_slant, estimate_stroke_width, propose, remove_specks
 from segmentation.types import Atom, Box, Candidate, LineLayout
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "estimate_line_height",
     "estimate_skew",
     "estimate_slant",
+    "estimate_stroke_width",
     "geometric_scores",
     "geometric_skip_scores",
     "hyphen_scores",

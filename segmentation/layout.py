@@ -434,11 +434,23 @@ def _writing(
     return labels, stats, keep, line_height
 
 
-def _pen_width(own: npt.NDArray[np.uint8]) -> float:
-    """Mean stroke width in pixels of one component's mask (uint8, ink nonzero): 2 x area / outline."""
-    contours, _ = cv2.findContours(own, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    outline = sum(cv2.arcLength(c, True) for c in contours)
-    return 2.0 * cv2.countNonZero(own) / outline if outline > 0 else 1.0
+def estimate_stroke_width(mask: npt.NDArray[np.uint8]) -> float:
+    """Mean stroke width in pixels of a binary mask (ink > 0), as 2 * area / perimeter.
+
+    A stroke of width w and length L has area ~ w*L and outline ~ 2*L; holes
+    count towards the outline, as they should. The classifier's normalization sets pen
+    width with it; here it tells a box's printed sides from the writer's strokes.
+    """
+    binary = mask if mask.dtype == np.uint8 else (mask > 0).astype(np.uint8)
+    area = float(cv2.countNonZero(binary))
+    if area == 0.0:
+        return 0.0
+    # Any nonzero pixel is ink to findContours, which leaves its input as it is.
+    contours, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    if perimeter <= 0.0:
+        return 1.0
+    return max(1.0, 2.0 * area / perimeter)
 
 
 def _drop_thin_end_bars(
@@ -461,7 +473,7 @@ def _drop_thin_end_bars(
 
     def pen(i: int) -> float:
         x, y, w, h = (int(v) for v in stats[i, :4])
-        return _pen_width((labels[y : y + h, x : x + w] == i).astype(np.uint8))
+        return estimate_stroke_width((labels[y : y + h, x : x + w] == i).astype(np.uint8))
 
     writer = float(np.median([pen(int(i)) for i in digits]))
     lefts, rights = stats[kept, cv2.CC_STAT_LEFT], stats[kept, cv2.CC_STAT_LEFT] + widths[kept]
@@ -546,37 +558,64 @@ def propose(
             labels, stats, keep, line_height = found
     inverse = cv2.invertAffineTransform(matrix)
 
-    atoms: list[Atom] = []
-    labels_kept = [int(label) for label in np.flatnonzero(keep)]
+    kept = [int(label) for label in np.flatnonzero(keep)]
     owns = {}
-    for label in labels_kept:
+    for label in kept:
         x, y, w, h, _ = (int(v) for v in stats[label])
         owns[label] = labels[y : y + h, x : x + w] == label
     # Only writing as tall as a digit can hold two of them; a flat dash is never cut.
-    wide = [
-        label
-        for label in labels_kept
-        if stats[label, cv2.CC_STAT_WIDTH] > split_ratio * line_height and stats[label, cv2.CC_STAT_HEIGHT] >= 0.5 * line_height
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    wide = [label for label in kept if widths[label] > split_ratio * line_height and heights[label] >= 0.5 * line_height]
+    limits = [max(1, int(cuts_per_height * int(widths[label]) / line_height)) for label in wide]
+    cuts = dict(zip(wide, _cuts([owns[label] for label in wide], line_height, limits)))
+    atoms = [
+        atom
+        for label in kept
+        for atom in _pieces(label, (int(stats[label, 0]), int(stats[label, 1])), owns[label], cuts.get(label, []))
     ]
-    limits = [max(1, int(cuts_per_height * int(stats[label, cv2.CC_STAT_WIDTH]) / line_height)) for label in wide]
-    cut_paths = dict(zip(wide, _cuts([owns[label] for label in wide], line_height, limits)))
-    for label in labels_kept:
-        x, y, w, h, _ = (int(v) for v in stats[label])
-        own = owns[label]
-        cuts = cut_paths.get(label, [])
-        seams = [np.zeros(h, np.int64), *cuts, np.full(h, w, np.int64)]
-        columns = np.arange(w)[None, :]
-        for k, (lo, hi) in enumerate(zip(seams[:-1], seams[1:])):
-            part = own & (columns >= lo[:, None]) & (columns < hi[:, None])
-            rows = np.flatnonzero(part.any(axis=1))
-            cols = np.flatnonzero(part.any(axis=0))
-            if rows.size == 0:
-                continue
-            r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-            box = Box(x + c0, y + r0, c1 - c0, r1 - r0)
-            atoms.append(Atom(int(label), box, part[r0:r1, c0:c1], cut_left=k > 0, cut_right=k < len(seams) - 2))
     atoms.sort(key=lambda t: (t.box.x + t.box.width / 2.0, t.box.y))
+    candidates = _candidates(
+        atoms, inverse, line_height=line_height, scale=scale, source_shape=source_shape,
+        max_atoms=max_atoms, max_width_ratio=max_width_ratio, max_merge_gap=max_merge_gap,
+    )
+    return LineLayout(atoms=tuple(atoms), candidates=tuple(candidates), line_height=line_height, angle=angle, scale=scale, slant=slant)
 
+
+def _pieces(
+    label: int, origin: tuple[int, int], own: npt.NDArray[np.bool_], cuts: list[npt.NDArray[np.int64]]
+) -> list[Atom]:
+    """The atoms of one component: its mask ``own`` (bool (h, w), top-left at ``origin`` (x, y))
+    split along ``cuts`` (per row, the first column right of the cut), left to right."""
+    x, y = origin
+    h, w = own.shape
+    seams = [np.zeros(h, np.int64), *cuts, np.full(h, w, np.int64)]
+    columns = np.arange(w)[None, :]
+    atoms = []
+    for k, (lo, hi) in enumerate(zip(seams[:-1], seams[1:])):
+        part = own & (columns >= lo[:, None]) & (columns < hi[:, None])
+        rows = np.flatnonzero(part.any(axis=1))
+        cols = np.flatnonzero(part.any(axis=0))
+        if rows.size == 0:
+            continue
+        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        box = Box(x + c0, y + r0, c1 - c0, r1 - r0)
+        atoms.append(Atom(label, box, part[r0:r1, c0:c1], cut_left=k > 0, cut_right=k < len(seams) - 2))
+    return atoms
+
+
+def _candidates(
+    atoms: list[Atom],
+    inverse: npt.NDArray[np.float64],
+    *,
+    line_height: float,
+    scale: float,
+    source_shape: tuple[int, int],
+    max_atoms: int,
+    max_width_ratio: float,
+    max_merge_gap: float,
+) -> list[Candidate]:
+    """Every run of consecutive atoms that may be one digit (see :func:`propose`), with its box
+    mapped back through ``inverse`` into input pixels."""
     extents = _source_extents(atoms, inverse).tolist() if atoms else []
     candidates: list[Candidate] = []
     for start in range(len(atoms)):
@@ -595,7 +634,7 @@ def propose(
             candidates.append(
                 _candidate(atoms[start:end], (x0, y0, x1, y1), start, (left, top, right, bottom), line_height, scale, source_shape)
             )
-    return LineLayout(atoms=tuple(atoms), candidates=tuple(candidates), line_height=line_height, angle=angle, scale=scale, slant=slant)
+    return candidates
 
 
 def _source_extents(atoms: list[Atom], inverse: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
