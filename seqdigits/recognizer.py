@@ -94,6 +94,9 @@ class Recognizer:
         # (No writing is taller than its image: a short image needs no measuring.)
         line_height = estimate_line_height(mask) if mask.shape[0] > 2 * self.line_height else 0.0
         if line_height > 2 * self.line_height:
+            # Worth a second look before shrinking: a thick box or a tilted line measures tall.
+            line_height = estimate_line_height(mask, thorough=True)
+        if line_height > 2 * self.line_height:
             factor = self.line_height / line_height
             h, w = gray.shape
             gray = cv2.resize(gray, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)

@@ -9,7 +9,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datasets.synth import LineGenerator, SynthConfig
-from segmentation import Box, binarize, decode, estimate_skew, estimate_slant, geometric_scores, propose, segment_digits
+from segmentation import (
+    Box,
+    binarize,
+    decode,
+    estimate_line_height,
+    estimate_skew,
+    estimate_slant,
+    geometric_scores,
+    propose,
+    segment_digits,
+)
 from segmentation.layout import _shear, find_rules
 
 
@@ -212,3 +222,25 @@ def test_bars_in_the_writers_pen_stay(bar_pen: int) -> None:
 def test_thin_pen_bars_like_1s_at_the_ends_go() -> None:
     layout = propose(_rings_between_bars(2, 7, box=False) > 0, deskew=False, deslant=False)
     assert len({a.label for a in layout.atoms}) == 3
+
+
+def test_a_bold_frame_around_the_writing_is_furniture() -> None:
+    # Drawn with the writer's pen, a small field's frame inks more of its box than a thin
+    # outline would; its ink still keeps to the box's edges.
+    mask = np.zeros((200, 360), np.uint8)
+    cv2.rectangle(mask, (20, 30), (340, 170), 255, 7)
+    for x in (100, 180, 260):
+        cv2.ellipse(mask, (x, 100), (18, 29), 0, 0, 360, 255, 7)
+    assert abs(estimate_line_height(mask > 0) - 65) <= 2  # the rings' height, pen included
+    assert len({a.label for a in propose(mask > 0, deskew=False, deslant=False).atoms}) == 3
+
+
+def test_thorough_line_height_levels_a_tilted_line_first() -> None:
+    # Five touching rings make one long component: tilted, its box is far taller than a digit.
+    mask = np.zeros((260, 420), np.uint8)
+    for x in range(90, 340, 40):
+        cv2.ellipse(mask, (x, 130), (22, 29), 0, 0, 360, 255, 7)
+    rotation = cv2.getRotationMatrix2D((210, 130), 12.0, 1.0)
+    tilted = cv2.warpAffine(mask, rotation, (420, 260), flags=cv2.INTER_NEAREST) > 0
+    assert estimate_line_height(tilted) > 100
+    assert abs(estimate_line_height(tilted, thorough=True) - 65) <= 4

@@ -262,3 +262,19 @@ def test_big_writing_reads_like_small_writing(recognizer, mnist_test) -> None:  
     for char, truth in zip(large.characters, line.boxes):
         scaled = type(truth)(truth.x * 5, truth.y * 5, truth.width * 5, truth.height * 5)
         assert char.box.iou(scaled) > 0.7
+
+
+@pytest.mark.parametrize("angle", [0.0, 9.0])
+def test_a_thick_box_does_not_pass_for_big_writing(recognizer, mnist_test, angle: float) -> None:  # type: ignore[no-untyped-def]
+    # A box drawn as boldly as the digits, around ordinary-sized writing: measured quickly it
+    # looks like writing over twice the working size, which would be shrunk to illegibility.
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated", slant=(0.0, 0.0)), seed=6)
+    line = gen.line("06446")
+    paper = int(line.image[0, 0])
+    page = cv2.copyMakeBorder(line.image, 40, 40, 30, 30, cv2.BORDER_CONSTANT, value=paper)
+    h, w = page.shape
+    cv2.rectangle(page, (12, 14), (w - 13, h - 15), 0, 5)
+    rotation = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    page = cv2.warpAffine(page, rotation, (w, h), flags=cv2.INTER_LINEAR, borderValue=paper)
+    assert page.shape[0] > 2 * recognizer.line_height
+    assert recognizer.read(page).text == "06446"
