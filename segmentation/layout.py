@@ -542,6 +542,7 @@ def propose(
     max_width_ratio: float = 1.6,
     max_merge_gap: float = 0.25,
     reference_slant: float = 0.3,
+    min_piece_area: float = 0.02,
     scale: float = 1.0,
 ) -> LineLayout:
     """Over-segment one line of writing into atoms and candidate digits.
@@ -555,7 +556,8 @@ def propose(
     ``cuts_per_height`` cut candidates per line height of width;
     candidates span at most ``max_atoms`` atoms and ``max_width_ratio`` x line
     height, and join atoms of different components only across gaps below
-    ``max_merge_gap`` x line height.
+    ``max_merge_gap`` x line height. A piece a cut leaves with less ink than
+    ``min_piece_area`` x line height squared is joined to its neighbour.
     """
     if mask.ndim != 2:
         raise ValueError(f"mask must be 2-D, got shape {mask.shape}")
@@ -604,7 +606,10 @@ def propose(
     atoms = [
         atom
         for label in kept
-        for atom in _pieces(label, (int(stats[label, 0]), int(stats[label, 1])), owns[label], cuts.get(label, []))
+        for atom in _pieces(
+            label, (int(stats[label, 0]), int(stats[label, 1])), owns[label], cuts.get(label, []),
+            min_area=min_piece_area * line_height**2,
+        )
     ]
     atoms.sort(key=lambda t: (t.box.x + t.box.width / 2.0, t.box.y))
     candidates = _candidates(
@@ -615,14 +620,29 @@ def propose(
 
 
 def _pieces(
-    label: int, origin: tuple[int, int], own: npt.NDArray[np.bool_], cuts: list[npt.NDArray[np.int64]]
+    label: int, origin: tuple[int, int], own: npt.NDArray[np.bool_], cuts: list[npt.NDArray[np.int64]], *, min_area: float
 ) -> list[Atom]:
     """The atoms of one component: its mask ``own`` (bool (h, w), top-left at ``origin`` (x, y))
-    split along ``cuts`` (per row, the first column right of the cut), left to right."""
+    split along ``cuts`` (per row, the first column right of the cut), left to right; a piece
+    of fewer than ``min_area`` ink pixels is joined to its neighbour."""
     x, y = origin
     h, w = own.shape
     seams = [np.zeros(h, np.int64), *cuts, np.full(h, w, np.int64)]
     columns = np.arange(w)[None, :]
+    if cuts:
+        # Seams from both ends can run a few pixels apart, or beside the ink: a sliver (or
+        # nothing) between two cuts is no part of a digit anyone would miss, only more
+        # candidates. Such a piece joins the one on its right; the last one, the one on its left.
+        areas = [np.count_nonzero(own & (columns >= lo[:, None]) & (columns < hi[:, None])) for lo, hi in zip(seams[:-1], seams[1:])]
+        kept, ink = [seams[0]], 0
+        for seam, area in zip(seams[1:-1], areas):
+            ink += area
+            if ink >= min_area:
+                kept.append(seam)
+                ink = 0
+        if ink + areas[-1] < min_area and len(kept) > 1:
+            kept.pop()
+        seams = [*kept, seams[-1]]
     atoms = []
     for k, (lo, hi) in enumerate(zip(seams[:-1], seams[1:])):
         part = own & (columns >= lo[:, None]) & (columns < hi[:, None])

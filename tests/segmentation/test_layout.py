@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from datasets.synth import LineGenerator, SynthConfig
 from segmentation import (
+    Atom,
     Box,
     binarize,
     decode,
@@ -244,3 +245,21 @@ def test_thorough_line_height_levels_a_tilted_line_first() -> None:
     tilted = cv2.warpAffine(mask, rotation, (420, 260), flags=cv2.INTER_NEAREST) > 0
     assert estimate_line_height(tilted) > 100
     assert abs(estimate_line_height(tilted, thorough=True) - 65) <= 4
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_cuts_leave_no_slivers(mnist_test, seed: int) -> None:  # type: ignore[no-untyped-def]
+    # Seams found from the top and from the bottom can run a few pixels apart, or beside the
+    # ink: what lies between them joins a neighbouring piece instead of multiplying candidates.
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="touching"), seed=seed)
+    layout = propose(binarize(gen.line(length=5).image))
+    least = 0.02 * layout.line_height**2
+    by_label: dict[int, list[Atom]] = {}
+    for atom in layout.atoms:
+        by_label.setdefault(atom.label, []).append(atom)
+    cut = [atoms for atoms in by_label.values() if len(atoms) > 1]
+    assert cut  # touching digits were cut
+    for atoms in cut:
+        assert all(int(a.mask.sum()) >= least for a in atoms)
+        ordered = sorted(atoms, key=lambda a: a.box.x)
+        assert not ordered[0].cut_left and not ordered[-1].cut_right  # a component's own edges are no cuts
