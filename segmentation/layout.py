@@ -338,11 +338,15 @@ def _seam_ends(
     return sorted(chosen)
 
 
-def _distinct(seams: list[npt.NDArray[np.int64]]) -> list[npt.NDArray[np.int64]]:
+def _distinct(seams: list[npt.NDArray[np.int64]], *, uncrossed: bool = False) -> list[npt.NDArray[np.int64]]:
     """Seams from nearby ends can run together up the same gap, and one cut is enough:
-    drop each seam that is a near-copy of the one kept before it."""
+    drop each seam that is a near-copy of the one kept before it. ``uncrossed``: each seam is
+    first pushed right of the one kept before it wherever it crosses it (seams in left-to-right
+    order of mean column)."""
     kept: list[npt.NDArray[np.int64]] = []
     for path in seams:
+        if uncrossed and kept:
+            path = np.maximum(path, kept[-1])
         if not kept or np.abs(path - kept[-1]).mean() >= 2.0:
             kept.append(path)
     return kept
@@ -377,15 +381,10 @@ def _cuts(
     for m, offset, found in zip(both, offsets, ends):
         traced.append(_distinct([path[: m.shape[0]] - offset for path in paths[row : row + len(found)]]))
         row += len(found)
-    out = []
-    for down, up in zip(traced[: len(masks)], traced[len(masks) :]):
-        cuts: list[npt.NDArray[np.int64]] = []
-        for path in sorted(down + [path[::-1] for path in up], key=lambda p: float(p.mean())):
-            path = np.maximum(path, cuts[-1]) if cuts else path
-            if not cuts or np.abs(path - cuts[-1]).mean() >= 2.0:
-                cuts.append(path)
-        out.append(cuts)
-    return out
+    return [
+        _distinct(sorted(down + [path[::-1] for path in up], key=lambda p: float(p.mean())), uncrossed=True)
+        for down, up in zip(traced[: len(masks)], traced[len(masks) :])
+    ]
 
 
 def _components(
