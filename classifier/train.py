@@ -28,7 +28,7 @@ from classifier.predict import save_checkpoint
 from classifier.preprocess import PreprocessConfig, estimate_stroke_width, normalize_digit
 from datasets.mnist import load_mnist
 from datasets.photo import photograph
-from datasets.synth import LineGenerator, SyntheticLine
+from datasets.synth import LineGenerator, SyntheticLine, weighted_choice
 from segmentation import Box, binarize, propose
 from seqdigits.image import load_image
 
@@ -128,8 +128,7 @@ def _segmented_line(generator: LineGenerator) -> tuple[npt.NDArray[np.uint8], Sy
     whether it carries form furniture. Most are photographed: ink colour, light, blur, noise,
     JPEG and tilt, the conditions the segmenter must cut in. Draws from the generator's rng."""
     rng = generator.rng
-    kinds, shares = zip(*_SEGMENTED_GAPS)
-    gap = str(rng.choice(kinds, p=np.asarray(shares) / sum(shares)))
+    gap = weighted_choice(rng, _SEGMENTED_GAPS)
     furniture = bool(rng.random() < 0.3)
     photographed = rng.random() < 0.6
     strength = float(rng.uniform(0.0, 1.0)) if photographed else 0.0

@@ -7,8 +7,9 @@ evaluations can check segmentation as well as reading. Compose only MNIST
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, TypeVar
 
 import cv2
 import numpy as np
@@ -16,12 +17,20 @@ import numpy.typing as npt
 
 from segmentation.types import Box
 
-__all__ = ["GAP_KINDS", "MIXED_GAPS", "Gap", "LineGenerator", "SynthConfig", "SyntheticLine", "render_line"]
+__all__ = ["GAP_KINDS", "MIXED_GAPS", "Gap", "LineGenerator", "SynthConfig", "SyntheticLine", "render_line", "weighted_choice"]
 
 Gap = Literal["wide", "separated", "kissing", "touching", "overlapping", "mixed"]
 GAP_KINDS: tuple[Gap, ...] = ("wide", "separated", "kissing", "touching", "overlapping", "mixed")
 #: Gap of each neighbouring pair in a "mixed" line, and its probability: as people write.
 MIXED_GAPS: tuple[tuple[Gap, float], ...] = (("separated", 0.4), ("kissing", 0.2), ("touching", 0.4))
+
+T = TypeVar("T")
+
+
+def weighted_choice(rng: np.random.Generator, table: Sequence[tuple[T, float]]) -> T:
+    """One item of ``table`` ((item, share) pairs), drawn with probability proportional to its share."""
+    items, shares = zip(*table)
+    return items[int(rng.choice(len(items), p=np.asarray(shares) / sum(shares)))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +183,7 @@ def render_line(
             prev = inks[i - 1]
             kind = config.gap
             if kind == "mixed":
-                names, shares = zip(*MIXED_GAPS)
-                kind = names[int(rng.choice(len(names), p=np.asarray(shares) / sum(shares)))]
+                kind = weighted_choice(rng, MIXED_GAPS)
             if kind == "wide":
                 gap = int(rng.uniform(0.3, 0.6) * base)
             elif kind == "separated":

@@ -513,16 +513,25 @@ def estimate_line_height(mask: npt.NDArray[np.bool_], *, thorough: bool = False)
     tilt included, and a box drawn as thick as the writing may vote. ``thorough``: the line is
     levelled and rules, box edges and box sides taken out first, as :func:`propose` does (a
     few ms more)."""
-    ink = mask.astype(np.uint8) * 255
     if not thorough:
-        found = _components(ink)
+        found = _components(mask.astype(np.uint8) * 255)
         return 0.0 if found is None else found[3]
-    angle = estimate_skew(mask)
+    writing = _writing(_levelled(mask)[2])
+    return 0.0 if writing is None else writing[3]
+
+
+def _levelled(
+    mask: npt.NDArray[np.bool_], *, deskew: bool = True
+) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.uint8]]:
+    """The skew angle of a bool (H, W) ink mask (0.0 without ``deskew``), the affine map that
+    levels it (2x3; identity under half a degree) and the levelled ink (uint8, 255 on ink)."""
+    angle = estimate_skew(mask) if deskew else 0.0
+    ink = mask.astype(np.uint8) * 255
+    matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     if abs(angle) >= 0.5:
         matrix, shape = _rotation(mask.shape, angle)
         ink = cv2.warpAffine(ink, matrix, (shape[1], shape[0]), flags=cv2.INTER_NEAREST, borderValue=0)
-    writing = _writing(ink)
-    return 0.0 if writing is None else writing[3]
+    return angle, matrix, ink
 
 
 def _gap(a: Atom, b: Atom) -> int:
@@ -560,13 +569,8 @@ def propose(
     """
     if mask.ndim != 2:
         raise ValueError(f"mask must be 2-D, got shape {mask.shape}")
-    angle = estimate_skew(mask) if deskew else 0.0
     source_shape = mask.shape
-    ink = mask.astype(np.uint8) * 255
-    matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    if abs(angle) >= 0.5:
-        matrix, shape = _rotation(source_shape, angle)
-        ink = cv2.warpAffine(ink, matrix, (shape[1], shape[0]), flags=cv2.INTER_NEAREST, borderValue=0)
+    angle, matrix, ink = _levelled(mask, deskew=deskew)
     found = _writing(ink)
     if found is None:
         return LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale)
@@ -628,30 +632,30 @@ def _pieces(
     h, w = own.shape
     seams = [np.zeros(h, np.int64), *cuts, np.full(h, w, np.int64)]
     columns = np.arange(w)[None, :]
-    if cuts:
-        # Seams from both ends can run a few pixels apart, or beside the ink: a sliver (or
-        # nothing) between two cuts is no part of a digit anyone would miss, only more
-        # candidates. Such a piece joins the one on its right; the last one, the one on its left.
-        areas = [np.count_nonzero(own & (columns >= lo[:, None]) & (columns < hi[:, None])) for lo, hi in zip(seams[:-1], seams[1:])]
-        kept, ink = [seams[0]], 0
-        for seam, area in zip(seams[1:-1], areas):
-            ink += area
-            if ink >= min_area:
-                kept.append(seam)
-                ink = 0
-        if ink + areas[-1] < min_area and len(kept) > 1:
-            kept.pop()
-        seams = [*kept, seams[-1]]
+    slices = [own & (columns >= lo[:, None]) & (columns < hi[:, None]) for lo, hi in zip(seams[:-1], seams[1:])]
+    # Seams from both ends can run a few pixels apart, or beside the ink: a sliver (or nothing)
+    # between two cuts is no part of a digit anyone would miss, only more candidates. Such a
+    # slice joins the one on its right; the last one, the one on its left. (Cuts never cross,
+    # so joined slices are what lies between the cuts that remain.)
+    ends, ink = [], 0
+    for k, part in enumerate(slices[:-1]):
+        ink += np.count_nonzero(part)
+        if ink >= min_area:
+            ends.append(k + 1)
+            ink = 0
+    if ends and ink + np.count_nonzero(slices[-1]) < min_area:
+        ends.pop()
+    bounds = [0, *ends, len(slices)]
     atoms = []
-    for k, (lo, hi) in enumerate(zip(seams[:-1], seams[1:])):
-        part = own & (columns >= lo[:, None]) & (columns < hi[:, None])
+    for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        part = slices[a] if b == a + 1 else np.logical_or.reduce(slices[a:b])
         rows = np.flatnonzero(part.any(axis=1))
         cols = np.flatnonzero(part.any(axis=0))
         if rows.size == 0:
             continue
         r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
         box = Box(x + c0, y + r0, c1 - c0, r1 - r0)
-        atoms.append(Atom(label, box, part[r0:r1, c0:c1], cut_left=k > 0, cut_right=k < len(seams) - 2))
+        atoms.append(Atom(label, box, part[r0:r1, c0:c1], cut_left=k > 0, cut_right=k < len(bounds) - 2))
     return atoms
 
 

@@ -87,7 +87,7 @@ class Recognizer:
         height, width = gray.shape
         scale = min(1.0, self.max_side / max(height, width))
         if scale < 1.0:
-            gray = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+            gray = _shrunk(gray, scale)
         mask = binarize(gray)
         # Big writing (a phone photo of a door number) is brought down to about the size of the
         # training lines: the same cuts, crops that downscale as MNIST's did, and far less work.
@@ -98,8 +98,7 @@ class Recognizer:
             line_height = estimate_line_height(mask, thorough=True)
         if line_height > 2 * self.line_height:
             factor = self.line_height / line_height
-            h, w = gray.shape
-            gray = cv2.resize(gray, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)
+            gray = _shrunk(gray, factor)
             scale *= factor
             mask = binarize(gray)
         layout = propose(mask, scale=scale)
@@ -288,6 +287,12 @@ def read(
             _default = load_recognizer()
         recognizer = _default
     return recognizer.read(image, length=length, pattern=pattern, min_confidence=min_confidence)
+
+
+def _shrunk(gray: npt.NDArray[np.uint8], factor: float) -> npt.NDArray[np.uint8]:
+    """``gray`` scaled by ``factor`` < 1 (area interpolation), at least 1 px each way."""
+    h, w = gray.shape
+    return cv2.resize(gray, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)
 
 
 def _atoms_by_label(layout: LineLayout) -> dict[int, list[int]]:
