@@ -199,12 +199,14 @@ def main() -> int:
         folder = Path(tmp)
         items = make_sets(args.data, args.lines, args.seed, folder)
         recognizer = load_recognizer()
+        cnn_only = load_recognizer(line_model=False)  # what the line model adds
         recognizer.read(items[0][2])  # warm-up: first-call allocations are not the steady state
+        cnn_only.read(items[0][2])
         table: dict[tuple[str, float], dict[str, Score]] = {}
         readings = []
         for kind, strength, path, truth in items:
             cell = table.setdefault(
-                (kind, strength), {"seqdigits": Score(), "seqdigits-5": Score(), "tesseract": Score(), "tesserocr": Score()}
+                (kind, strength), {"seqdigits": Score(), "seqdigits-5": Score(), "cnn-only": Score(), "tesseract": Score(), "tesserocr": Score()}
             )
             start = time.perf_counter()
             reading = recognizer.read(path)
@@ -213,6 +215,8 @@ def main() -> int:
             # The same image read as a 5-digit postal code (``length=5``), as a form field would be.
             start = time.perf_counter()
             cell["seqdigits-5"].add(recognizer.read(path, length=5).text, truth, (time.perf_counter() - start) * 1000.0)
+            start = time.perf_counter()
+            cell["cnn-only"].add(cnn_only.read(path).text, truth, (time.perf_counter() - start) * 1000.0)
         sample = [str(p) for _, _, p, _ in items[:: max(1, len(items) // 100)]]
         seq_rss = peak_rss_mb([sys.executable, "-m", "seqdigits", "read", *sample])
 
@@ -244,23 +248,28 @@ def main() -> int:
         "(0: clean scan in colour; 0.5 and 1: shadow, vignette, blur, noise, JPEG, tilt up to 6 and 12 degrees, "
         "form furniture). Tesseract: `--psm 7`, digits whitelist. ms = median per image, one image at a time. "
         "seq = whole string right; char = 1 - edit distance / 5; `length=5`: the same images read with the "
-        "expected length given, as for a postal-code field.",
+        "expected length given, as for a postal-code field; CNN only: without the line model "
+        "(`load_recognizer(line_model=False)`).",
         "",
-        "| set | strength | seqdigits seq | seqdigits char | seqdigits seq, length=5 | seqdigits ms | tesseract seq | tesseract char | tesseract CLI ms | tesserocr ms |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| set | strength | seqdigits seq | seqdigits char | seqdigits seq, length=5 | seqdigits ms | CNN only seq | CNN only ms "
+        "| tesseract seq | tesseract char | tesseract CLI ms | tesserocr ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (kind, strength), cell in table.items():
-        a, f, t, o = cell["seqdigits"].row(), cell["seqdigits-5"].row(), cell["tesseract"].row(), cell["tesserocr"].row()
+        a, f, c = cell["seqdigits"].row(), cell["seqdigits-5"].row(), cell["cnn-only"].row()
+        t, o = cell["tesseract"].row(), cell["tesserocr"].row()
         lines.append(
-            f"| {kind} | {strength:.1f} | {a[0]:.3f} | {a[1]:.3f} | {f[0]:.3f} | {a[2]:.1f} | {t[0]:.3f} | {t[1]:.3f} | {t[2]:.1f} | {o[2]:.1f} |"
+            f"| {kind} | {strength:.1f} | {a[0]:.3f} | {a[1]:.3f} | {f[0]:.3f} | {a[2]:.1f} | {c[0]:.3f} | {c[2]:.1f} "
+            f"| {t[0]:.3f} | {t[1]:.3f} | {t[2]:.1f} | {o[2]:.1f} |"
         )
     all_seq = [v for cell in table.values() for v in cell["seqdigits"].ms]
+    all_cnn = [v for cell in table.values() for v in cell["cnn-only"].ms]
     all_tess = [v for cell in table.values() for v in cell["tesseract"].ms]
     all_ocr = [v for cell in table.values() for v in cell["tesserocr"].ms]
     lines += [
         "",
         f"- seqdigits: median {np.median(all_seq):.1f} ms per image; batch mode (32 per call) {batch_ips:.1f} images/s; "
-        f"peak RSS {_mb(seq_rss)} (`seqdigits read` of {len(sample)} images)",
+        f"peak RSS {_mb(seq_rss)} (`seqdigits read` of {len(sample)} images); CNN only: median {np.median(all_cnn):.1f} ms",
         f"- tesseract CLI: median {np.median(all_tess):.1f} ms per image ({tess_ips:.1f} images/s, a process and model load each); "
         f"peak RSS {_mb(tess_rss)} per process",
     ]

@@ -10,6 +10,8 @@ with the same :class:`PreprocessConfig`, which is stored in the checkpoint.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -17,13 +19,15 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from segmentation import estimate_stroke_width
+from segmentation import Atom, estimate_stroke_width
 
 __all__ = [
+    "LineConfig",
     "PreprocessConfig",
     "estimate_stroke_width",
     "normalize_batch",
     "normalize_digit",
+    "normalize_line",
 ]
 
 
@@ -148,3 +152,55 @@ def normalize_batch(
     for i, crop in enumerate(crops):
         out[i] = normalize_digit(crop, config)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class LineConfig:
+    """Constants of the whole-line normalization the line model reads; stored in its checkpoint."""
+
+    height: int = 32
+    """Rows of the output image."""
+    digit_height: int = 24
+    """What the line's typical digit height (``LineLayout.line_height``) is scaled to, in rows."""
+    pad: int = 4
+    """Blank columns left and right of the writing."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LineConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def normalize_line(
+    atoms: Sequence[Atom], line_height: float, config: LineConfig = LineConfig()
+) -> npt.NDArray[np.uint8] | None:
+    """The writing of one segmented line as the line model sees it: uint8 (height, W), ink 255.
+
+    ``atoms``: a :class:`~segmentation.LineLayout`'s atoms (levelled, deslanted, furniture
+    already left out); ``line_height``: its typical digit height in the same pixels. The
+    line is scaled so a digit is ``digit_height`` rows tall and centred on the median centre
+    of the atoms at least half a digit tall (a stray dot neither shrinks nor shifts it). Marks
+    outside the band are clipped. None when there are no atoms.
+    """
+    if not atoms or line_height <= 0:
+        return None
+    tall = [a for a in atoms if a.box.height >= 0.5 * line_height] or list(atoms)
+    centre = float(np.median([a.box.y + a.box.height / 2.0 for a in tall]))
+    factor = config.digit_height / line_height
+    left = min(a.box.x for a in atoms) - config.pad / factor
+    right = max(a.box.right for a in atoms) + config.pad / factor
+    top = centre - config.height / 2.0 / factor
+    rows, cols = int(math.ceil(config.height / factor)), int(math.ceil(right - left))
+    oy, ox = int(math.floor(top)), int(math.floor(left))
+    canvas = np.zeros((rows, cols), np.uint8)
+    for atom in atoms:
+        y, x = atom.box.y - oy, atom.box.x - ox
+        y0, y1 = max(0, y), min(rows, y + atom.box.height)
+        x0, x1 = max(0, x), min(cols, x + atom.box.width)
+        if y1 > y0 and x1 > x0:
+            canvas[y0:y1, x0:x1][atom.mask[y0 - y : y1 - y, x0 - x : x1 - x]] = 255
+    width = max(8, int(math.ceil((right - left) * factor)))
+    return cv2.resize(canvas, (width, config.height), interpolation=cv2.INTER_AREA)

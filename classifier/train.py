@@ -34,7 +34,7 @@ from seqdigits.image import load_image
 
 T = TypeVar("T")
 
-__all__ = ["TrainConfig", "TrainResult", "build_pool", "evaluate", "fit_temperature", "train"]
+__all__ = ["TrainConfig", "TrainResult", "build_pool", "evaluate", "fit_temperature", "run_jobs", "segmented_line", "split_train", "train"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,7 @@ def _normalize_chunk(args: tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], s
     return out
 
 
-def _run_jobs(function: Callable[[Any], T], jobs: list[Any], workers: int) -> list[T]:
+def run_jobs(function: Callable[[Any], T], jobs: list[Any], workers: int) -> list[T]:
     """``function`` over ``jobs`` in order, in ``workers`` processes (in this one when 1)."""
     if workers <= 1:
         return [function(job) for job in jobs]
@@ -123,10 +123,11 @@ _SEGMENTED_GAPS: tuple[tuple[str, float], ...] = (
 _REJECT_KEEP = 0.4
 
 
-def _segmented_line(generator: LineGenerator) -> tuple[npt.NDArray[np.uint8], SyntheticLine, bool]:
-    """A random line as the recognizer would see it (gray, uint8 (H, W)), its truth, and
-    whether it carries form furniture. Most are photographed: ink colour, light, blur, noise,
-    JPEG and tilt, the conditions the segmenter must cut in. Draws from the generator's rng."""
+def segmented_line(generator: LineGenerator, *, lengths: tuple[int, int] = (2, 6)) -> tuple[npt.NDArray[np.uint8], SyntheticLine, bool]:
+    """A random line of ``lengths`` (fewest, most) digits as the recognizer would see it
+    (gray, uint8 (H, W)), its truth, and whether it carries form furniture. Most are
+    photographed: ink colour, light, blur, noise, JPEG and tilt, the conditions the segmenter
+    must cut in. Draws from the generator's rng."""
     rng = generator.rng
     gap = weighted_choice(rng, _SEGMENTED_GAPS)
     furniture = bool(rng.random() < 0.3)
@@ -134,7 +135,7 @@ def _segmented_line(generator: LineGenerator) -> tuple[npt.NDArray[np.uint8], Sy
     strength = float(rng.uniform(0.0, 1.0)) if photographed else 0.0
     tilt = 12.0 * strength
     line = generator.line(
-        length=int(rng.integers(2, 7)),
+        length=int(rng.integers(lengths[0], lengths[1] + 1)),
         gap=gap,
         breaks=0.5 if rng.random() < 0.3 else 0.0,
         furniture=1.0 if furniture else 0.0,
@@ -152,7 +153,7 @@ def _segmented_chunk(args: tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], i
     crops: list[npt.NDArray[np.uint8]] = []
     targets: list[int] = []
     for _ in range(lines):
-        gray, line, furniture = _segmented_line(generator)
+        gray, line, furniture = segmented_line(generator)
         layout = propose(binarize(gray))
         for cand in layout.candidates:
             ious = [cand.box.iou(b) for b in line.boxes]
@@ -193,7 +194,7 @@ def build_segmented(
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
     """Samples cut by the real segmenter from generated lines: uint8 (N, 28, 28) and labels (N,)."""
     jobs = [(images, labels, min(chunk, lines - s), seed * 1_000_003 + s, config.to_dict()) for s in range(0, lines, chunk)]
-    parts = _run_jobs(_segmented_chunk, jobs, workers)
+    parts = run_jobs(_segmented_chunk, jobs, workers)
     if not parts:
         return np.zeros((0, config.frame, config.frame), np.uint8), np.zeros(0, np.int64)
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
@@ -218,7 +219,7 @@ def build_pool(
         (images[s : s + chunk], labels[s : s + chunk], kind, seed * 1_000_003 + s, config.to_dict())
         for s in range(0, len(images), chunk)
     ]
-    parts = _run_jobs(_normalize_chunk, jobs, workers)
+    parts = run_jobs(_normalize_chunk, jobs, workers)
     return np.concatenate(parts) if parts else np.zeros((0, config.frame, config.frame), np.uint8)
 
 
@@ -275,6 +276,14 @@ def evaluate(logits: torch.Tensor, labels: npt.NDArray[np.int64]) -> dict[str, A
     }
 
 
+def split_train(n: int, validation: int, rng: np.random.Generator) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Indices of MNIST train's held-out digits (the first ``validation`` of a permutation
+    drawn from ``rng``) and of the digits to train on. Both models hold out the same digits
+    when seeded alike, and the validation photos are built from those."""
+    order = rng.permutation(n)
+    return order[:validation], order[validation:]
+
+
 def train(config: TrainConfig = TrainConfig(), *, progress: bool = True) -> TrainResult:
     """Run one training; writes ``config.output`` and returns the measured figures."""
     start = time.perf_counter()
@@ -285,8 +294,7 @@ def train(config: TrainConfig = TrainConfig(), *, progress: bool = True) -> Trai
 
     train_split = load_mnist("train", config.data_dir, download=config.download)
     test_split = load_mnist("test", config.data_dir, download=config.download)
-    order = rng.permutation(len(train_split))
-    val_idx, fit_idx = order[: config.validation], order[config.validation :]
+    val_idx, fit_idx = split_train(len(train_split), config.validation, rng)
     fit_x, fit_y = train_split.images[fit_idx], train_split.labels[fit_idx]
 
     # The stroke width normalization aims at, measured on the training digits themselves.

@@ -9,8 +9,24 @@ import numpy as np
 import numpy.typing as npt
 
 from segmentation.binarize import binarize, ink_is_dark, is_blank, sauvola_threshold
-from segmentation.decode import Token, decode, decode_pattern, geometric_scores, geometric_skip_scores, hyphen_scores, parse_pattern
-from segmentation.layout import estimate_line_height, estimate_skew, estimate_slant, estimate_stroke_width, propose, remove_specks
+from segmentation.decode import (
+    Token,
+    decode,
+    decode_pattern,
+    decode_texts,
+    geometric_scores,
+    geometric_skip_scores,
+    hyphen_scores,
+    parse_pattern,
+)
+from segmentation.layout import (
+    estimate_line_height,
+    estimate_skew,
+    estimate_slant,
+    estimate_stroke_width,
+    propose,
+    remove_specks,
+)
 from segmentation.types import Atom, Box, Candidate, LineLayout
 
 __all__ = [
@@ -22,6 +38,7 @@ __all__ = [
     "binarize",
     "decode",
     "decode_pattern",
+    "decode_texts",
     "estimate_line_height",
     "estimate_skew",
     "estimate_slant",

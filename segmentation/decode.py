@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from segmentation.types import LineLayout
 
-__all__ = ["Token", "decode", "decode_pattern", "geometric_scores", "geometric_skip_scores", "hyphen_scores", "parse_pattern"]
+__all__ = ["Token", "decode", "decode_pattern", "decode_texts", "geometric_scores", "geometric_skip_scores", "hyphen_scores", "parse_pattern"]
 
 
 def geometric_scores(layout: LineLayout) -> list[float]:
@@ -244,3 +245,109 @@ def decode_pattern(
             steps.append(step)
         state = (prev[0], prev[1], prev[2])
     return tuple(reversed(steps)), float(best[final])
+
+
+def decode_texts(
+    layout: LineLayout,
+    digit_scores: npt.NDArray[np.float64],
+    texts: Sequence[str],
+    *,
+    skip_scores: Sequence[float] | None = None,
+) -> list[tuple[tuple[int | str, ...], float] | None]:
+    """For each of ``texts``, the best cover of the atoms that spells it, and its score.
+
+    ``digit_scores``: float (N, 10), the log-score of candidate ``i`` read as digit ``d``
+    (higher is better). A text holds digits, ``-`` (consumes one atom that looks like a
+    hyphen) and spaces (a gap of at least 0.4 line heights between the groups), as in
+    :func:`decode_pattern`. Each result holds candidate indices and separator characters, or
+    is None when no cover spells that text (the cut it needs was never proposed). All texts
+    are aligned together, one step per atom.
+    """
+    atoms = len(layout.atoms)
+    if digit_scores.shape != (len(layout.candidates), 10):
+        raise ValueError(f"digit_scores must be ({len(layout.candidates)}, 10), got {digit_scores.shape}")
+    if not texts:
+        return []
+    skips = np.full(atoms, -math.inf) if skip_scores is None else np.asarray(skip_scores, np.float64)
+    n_text, longest = len(texts), max(len(t) for t in texts)
+    # Per text and position: the digit wanted there (-1 for a separator or past the end).
+    wanted = np.full((n_text, longest), -1, np.int64)
+    hyphen = np.zeros((n_text, longest), bool)
+    space = np.zeros((n_text, longest), bool)
+    for h, text in enumerate(texts):
+        for k, ch in enumerate(text):
+            if ch.isdigit():
+                wanted[h, k] = int(ch)
+            elif ch == "-":
+                hyphen[h, k] = True
+            elif ch == " ":
+                space[h, k] = True
+            else:
+                raise ValueError(f"cannot spell {ch!r}: texts hold digits, '-' and ' '")
+    # gain[i, h, k]: score of candidate i as character k of text h (-inf where k is no digit).
+    gain = np.where(wanted >= 0, digit_scores[:, np.maximum(wanted, 0)], -math.inf)
+    dashes = np.asarray(hyphen_scores(layout), np.float64) if atoms else np.zeros(0)
+    ending: list[list[int]] = [[] for _ in range(atoms + 1)]
+    for i, cand in enumerate(layout.candidates):
+        ending[cand.end].append(i)
+    best = np.full((atoms + 1, n_text, longest + 1), -math.inf)
+    best[0, :, 0] = 0.0
+    # How each state was reached: the candidate (>= 0), a skipped atom (-1), a hyphen atom (-2)
+    # or a space (-3, no atom), with the atom position it came from.
+    came = np.full((atoms + 1, n_text, longest + 1), -4, np.int64)
+    came_pos = np.zeros((atoms + 1, n_text, longest + 1), np.int64)
+    rows = np.arange(n_text)[:, None]
+    cols = np.arange(longest)[None, :]
+    for pos in range(atoms + 1):
+        if pos > 0:
+            arriving = ending[pos]
+            if arriving:
+                starts = np.array([layout.candidates[i].start for i in arriving])
+                reach = best[starts, :, :-1] + gain[arriving]  # (m, texts, longest)
+                pick = reach.argmax(axis=0)
+                value = reach[pick, rows, cols]
+                _relax(best[pos, :, 1:], came[pos, :, 1:], came_pos[pos, :, 1:], value, np.asarray(arriving)[pick], starts[pick])
+            if skips[pos - 1] > -math.inf:  # a skipped atom leaves the character count as it is
+                _relax(best[pos], came[pos], came_pos[pos], best[pos - 1] + skips[pos - 1], -1, pos - 1)
+            if dashes[pos - 1] > -math.inf:  # a hyphen atom is the separator character k
+                value = np.where(hyphen, best[pos - 1, :, :-1] + dashes[pos - 1], -math.inf)
+                _relax(best[pos, :, 1:], came[pos, :, 1:], came_pos[pos, :, 1:], value, -2, pos - 1)
+        wide_gap = 0 < pos < atoms and layout.atoms[pos].box.x - layout.atoms[pos - 1].box.right >= 0.4 * layout.line_height
+        if wide_gap and space.any():
+            for k in range(longest):  # ascending: a space follows what came before it here
+                value = np.where(space[:, k], best[pos, :, k], -math.inf)
+                _relax(best[pos, :, k + 1], came[pos, :, k + 1], came_pos[pos, :, k + 1], value, -3, pos)
+    results: list[tuple[tuple[int | str, ...], float] | None] = []
+    for h, text in enumerate(texts):
+        score = float(best[atoms, h, len(text)])
+        if score == -math.inf:
+            results.append(None)
+            continue
+        steps: list[int | str] = []
+        pos, k = atoms, len(text)
+        while pos > 0 or k > 0:
+            how, back = int(came[pos, h, k]), int(came_pos[pos, h, k])
+            if how >= 0:
+                steps.append(how)
+                k -= 1
+            elif how in (-2, -3):
+                steps.append(text[k - 1])
+                k -= 1
+            pos = back
+        results.append((tuple(reversed(steps)), score))
+    return results
+
+
+def _relax(
+    best: npt.NDArray[np.float64],
+    came: npt.NDArray[np.int64],
+    came_pos: npt.NDArray[np.int64],
+    value: npt.NDArray[np.float64],
+    step: int | npt.NDArray[np.int64],
+    origin: int | npt.NDArray[np.int64],
+) -> None:
+    """Where ``value`` beats ``best`` (views into the DP tables), take it, and record how (``step``) and from where."""
+    better = value > best
+    best[better] = value[better]
+    came[better] = step[better] if isinstance(step, np.ndarray) else step
+    came_pos[better] = origin[better] if isinstance(origin, np.ndarray) else origin

@@ -29,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     read.add_argument("--length", type=_positive, help="expected number of digits")
     read.add_argument("--pattern", help=r"expected format, e.g. '\d{5}' or '\d{5}-\d{4}|\d{5}'")
     read.add_argument("--debug-dir", type=Path, help="write each image with its boxes, digits and confidences here")
-    read.add_argument("--weights", type=Path, help="checkpoint to use instead of the packaged weights")
+    read.add_argument("--weights", type=Path, help="digit CNN checkpoint to use instead of the packaged one")
+    read.add_argument("--line-weights", type=Path, help="line model checkpoint to use instead of the packaged one")
     read.add_argument("--min-confidence", type=float, default=0.9, help="flag readings less likely to be right (default 0.9)")
 
     train = sub.add_parser("train", help="train the digit classifier on MNIST and write a checkpoint")
@@ -41,10 +42,20 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--width", type=_positive, help="channels of the CNN's first layer (default: 32)")
     train.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
 
+    lines = sub.add_parser("train-lines", help="train the line model (CTC) on segmented lines of MNIST digits")
+    lines.add_argument("--data", help="MNIST directory (default: $SEQDIGITS_DATA or the cache)")
+    lines.add_argument("--download", action="store_true", help="download MNIST (checksums verified) if missing")
+    lines.add_argument("--output", default="classifier/weights/linenet.pt", help="checkpoint path to write")
+    lines.add_argument("--lines", type=_positive, help="training lines (default: 60000)")
+    lines.add_argument("--epochs", type=float, help="passes over the training lines (default: 5)")
+    lines.add_argument("--seed", type=int, default=0)
+    lines.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
+
     ev = sub.add_parser("eval", help="MNIST test accuracy and sequence accuracy on generated lines")
     ev.add_argument("--data", help="MNIST directory (default: $SEQDIGITS_DATA or the cache)")
     ev.add_argument("--download", action="store_true")
     ev.add_argument("--weights", type=Path)
+    ev.add_argument("--line-weights", type=Path)
     ev.add_argument("--lines", type=_positive, default=200, help="generated lines per gap kind")
     ev.add_argument("--length", type=_positive, default=5, help="digits per generated line")
     ev.add_argument("--seed", type=int, default=0)
@@ -55,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=_positive, default=1, help="worker processes, each with its own model")
     serve.add_argument("--weights", type=Path)
+    serve.add_argument("--line-weights", type=Path)
     serve.add_argument("--max-upload-mb", type=float, default=10.0, help="largest accepted request body")
     return parser
 
@@ -66,7 +78,7 @@ def _read(args: argparse.Namespace) -> int:
     from seqdigits.render import draw_reading
 
     try:
-        recognizer = load_recognizer(args.weights)
+        recognizer = load_recognizer(args.weights, line_weights=args.line_weights)
     except SeqdigitsError as exc:
         print(f"seqdigits: error: {exc}", file=sys.stderr)
         return 2
@@ -138,6 +150,33 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_lines(args: argparse.Namespace) -> int:
+    from classifier.train_line import LineTrainConfig, train_lines
+    from datasets.mnist import MnistError
+
+    defaults = LineTrainConfig()
+    config = LineTrainConfig(
+        data_dir=args.data,
+        output=args.output,
+        lines=defaults.lines if args.lines is None else args.lines,
+        epochs=defaults.epochs if args.epochs is None else args.epochs,
+        seed=args.seed,
+        threads=args.threads,
+        download=args.download,
+    )
+    try:
+        result = train_lines(config)
+    except MnistError as exc:
+        print(f"seqdigits: error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {result.path} ({os.path.getsize(result.path) / 1e6:.2f} MB): sequence accuracy "
+        f"{result.validation_accuracy:.4f} on held-out training digits, {result.test_accuracy:.4f} on MNIST test digits, "
+        f"temperature {result.temperature:.3f}, {result.seconds / 60:.1f} min"
+    )
+    return 0
+
+
 def _eval(args: argparse.Namespace) -> int:
     from datasets.mnist import MnistError, load_mnist
     from seqdigits.evaluate import evaluate_digits, evaluate_lines
@@ -148,7 +187,7 @@ def _eval(args: argparse.Namespace) -> int:
     except MnistError as exc:
         print(f"seqdigits: error: {exc}", file=sys.stderr)
         return 2
-    recognizer = load_recognizer(args.weights)
+    recognizer = load_recognizer(args.weights, line_weights=args.line_weights)
     digits = evaluate_digits(recognizer, test)
     lines = evaluate_lines(recognizer, test, lines=args.lines, length=args.length, seed=args.seed)
     if args.json:
@@ -172,14 +211,14 @@ def _eval(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from service.app import serve
 
-    serve(host=args.host, port=args.port, workers=args.workers, weights=args.weights, max_upload_mb=args.max_upload_mb)
+    serve(host=args.host, port=args.port, workers=args.workers, weights=args.weights, line_weights=args.line_weights, max_upload_mb=args.max_upload_mb)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``seqdigits`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
-    handlers = {"read": _read, "train": _train, "eval": _eval, "serve": _serve}
+    handlers = {"read": _read, "train": _train, "train-lines": _train_lines, "eval": _eval, "serve": _serve}
     return handlers[args.command](args)
 
 

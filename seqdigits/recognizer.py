@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
+import re
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -13,14 +15,17 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from classifier.line_model import LineReader, ctc_beam_search, ctc_log_likelihoods
 from classifier.model import CLASSES, NOT_A_DIGIT
 from classifier.predict import CheckpointError, DigitClassifier, digit_probabilities
+from classifier.preprocess import normalize_line
 from segmentation import (
     LineLayout,
     Token,
     binarize,
     decode,
     decode_pattern,
+    decode_texts,
     estimate_line_height,
     geometric_skip_scores,
     parse_pattern,
@@ -52,6 +57,9 @@ class Recognizer:
         self,
         classifier: DigitClassifier,
         *,
+        line_reader: LineReader | None = None,
+        segment_weight: float = 0.125,
+        beam: int = 6,
         max_side: int = 1600,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         alternatives: int = 3,
@@ -69,10 +77,20 @@ class Recognizer:
         reading that fits the pattern may be; ``trust_whole``: probability above which a connected
         component read as one digit is not also tried in pieces (1.0 tries every cut; so does a
         read with a ``length`` or ``pattern``);
-        ``line_height``: writing taller than twice this (px) is scaled down to it first."""
+        ``line_height``: writing taller than twice this (px) is scaled down to it first;
+        ``line_reader``: the line model (CTC) that scores whole strings; without one, the digit
+        CNN's best path through the candidates is the reading. With one, the ``beam`` best
+        strings of the line model and the CNN's best path compete, each spelled by its best
+        path through the candidates, on the line model's log-probability plus
+        ``segment_weight`` x the path's score."""
+        if segment_weight < 0.0:
+            raise ValueError(f"segment_weight must be >= 0, got {segment_weight}")
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be within [0, 1], got {min_confidence}")
         self.classifier = classifier
+        self.line_reader = line_reader
+        self.segment_weight = segment_weight
+        self.beam = beam
         self.max_side = max_side
         self.max_pixels = max_pixels
         self.alternatives = alternatives
@@ -108,6 +126,7 @@ class Recognizer:
         self,
         prepared: _Prepared,
         probs: npt.NDArray[np.float64],
+        line_log_probs: npt.NDArray[np.float64] | None,
         length: int | None,
         min_confidence: float,
         pattern: tuple[tuple[Token, ...], ...] | None = None,
@@ -133,12 +152,14 @@ class Recognizer:
         unmet = False
         if pattern is not None:
             fits = [found for tokens in pattern if (found := decode_pattern(layout, scores, tokens, skip_scores=skips))]
-            best = max(fits, key=lambda found: found[1]) if fits else None
+            best_fit = max(fits, key=lambda found: found[1]) if fits else None
             # Fit the pattern where the evidence allows: not by dropping or inventing confident digits.
-            if best is not None and best[1] >= _path_score(layout, free, scores, skips) - self.pattern_slack:
-                steps = best[0]
+            if best_fit is not None and best_fit[1] >= _path_score(layout, free, scores, skips) - self.pattern_slack:
+                steps = best_fit[0]
             else:
                 unmet = True
+        if line_log_probs is not None:
+            return self._line_reading(prepared, digit_p, skips, line_log_probs, steps, length, min_confidence, pattern)
         path = [i for i in steps if isinstance(i, int)]
         characters = []
         for i in path:
@@ -157,6 +178,77 @@ class Recognizer:
         digits = iter(characters)
         text = "".join(step if isinstance(step, str) else next(digits).digit for step in steps)
         confidence = float(np.prod([c.confidence for c in characters])) if characters else 0.0
+        return Reading(
+            text=text, confidence=confidence, characters=tuple(characters), width=prepared.width, height=prepared.height,
+            needs_review=confidence < min_confidence or unmet,
+        )
+
+    def _line_reading(
+        self,
+        prepared: _Prepared,
+        digit_p: npt.NDArray[np.float64],
+        skips: list[float],
+        log_probs: npt.NDArray[np.float64],
+        segmented: tuple[int | str, ...],
+        length: int | None,
+        min_confidence: float,
+        pattern: tuple[tuple[Token, ...], ...] | None,
+    ) -> Reading:
+        """The reading when a line model is loaded: the line model's best strings and the CNN's
+        best path compete (see :class:`Recognizer`); ``segmented`` is the CNN's path."""
+        layout = prepared.layout
+        spelled = "".join(s if isinstance(s, str) else str(int(digit_p[s].argmax())) for s in segmented)
+        texts = {spelled}
+        for text, _ in ctc_beam_search(log_probs, width=self.beam):
+            if length is None or len(text) == length:
+                texts.add(text)
+                if pattern is not None:
+                    texts.update(_spellings(text, pattern))
+        ordered = sorted(texts)
+        logs = np.log(np.maximum(digit_p, 1e-12)) + np.array([c.prior for c in layout.candidates])[:, None]
+        covers = decode_texts(layout, logs, ordered, skip_scores=skips)
+        likelihoods = ctc_log_likelihoods(log_probs, [_digits(text) for text in ordered])
+        scored = [
+            (likelihood + self.segment_weight * cover[1], text, cover[0])
+            for text, cover, likelihood in zip(ordered, covers, likelihoods)
+            if cover is not None
+        ]
+        unmet = False
+        if pattern is not None:
+            fitting = [entry for entry in scored if _fits(entry[1], pattern)]
+            best_any = max(scored, default=None)
+            best_fit = max(fitting, default=None)
+            if best_fit is not None and best_any is not None and best_fit[0] >= best_any[0] - self.pattern_slack:
+                scored = [best_fit]
+            else:
+                unmet = True
+        if not scored:
+            return Reading(
+                text="", confidence=0.0, characters=(), width=prepared.width, height=prepared.height,
+                needs_review=min_confidence > 0.0 or pattern is not None,
+            )
+        _, text, steps = max(scored)
+        digits = _digits(text)
+        path = [i for i in steps if isinstance(i, int)]
+        # A character's distribution: the line model's probability of each digit in its place,
+        # the rest of the string as read.
+        variants = [digits[:j] + str(d) + digits[j + 1 :] for j in range(len(digits)) for d in range(10)]
+        table = np.array(ctc_log_likelihoods(log_probs, variants)).reshape(len(digits), 10) if digits else np.zeros((0, 10))
+        table = np.exp(table - table.max(axis=1, keepdims=True))
+        table /= table.sum(axis=1, keepdims=True)
+        characters = []
+        for j, i in enumerate(path):
+            d = int(digits[j])
+            order = [int(k) for k in np.argsort(-table[j]) if k != d]
+            characters.append(
+                Character(
+                    digit=digits[j],
+                    confidence=float(table[j, d]),
+                    box=layout.candidates[i].box,
+                    alternatives=tuple(Alternative(digit=str(k), confidence=float(table[j, k])) for k in order[: self.alternatives]),
+                )
+            )
+        confidence = math.exp(ctc_log_likelihoods(log_probs, [digits])[0]) if digits else 0.0
         return Reading(
             text=text, confidence=confidence, characters=tuple(characters), width=prepared.width, height=prepared.height,
             needs_review=confidence < min_confidence or unmet,
@@ -204,7 +296,17 @@ class Recognizer:
         # With a length or a pattern to meet, a confident digit may still have to be split.
         trust = self.trust_whole if length is None and tokens is None else 1.0
         probs = self._classify([p.layout for p in prepared], trust)
-        return [self._reading(p, q, length, threshold, tokens) for p, q in zip(prepared, probs)]
+        lines = self._line_log_probs([p.layout for p in prepared])
+        return [self._reading(p, q, lp, length, threshold, tokens) for p, q, lp in zip(prepared, probs, lines)]
+
+    def _line_log_probs(self, layouts: list[LineLayout]) -> list[npt.NDArray[np.float64] | None]:
+        """The line model's per-frame log-probabilities for every layout with writing, in one
+        batch; None for all of them when there is no line model."""
+        if self.line_reader is None:
+            return [None] * len(layouts)
+        images = [normalize_line(layout.atoms, layout.line_height, self.line_reader.config) for layout in layouts]
+        found = iter(self.line_reader.log_probs([image for image in images if image is not None]))
+        return [None if image is None else next(found) for image in images]
 
     def _classify(self, layouts: list[LineLayout], trust: float) -> list[npt.NDArray[np.float64]]:
         """Class probabilities (N, 11) for every candidate of every layout, in two batches.
@@ -255,16 +357,25 @@ class Recognizer:
             offset += len(p)
 
 
-def load_recognizer(weights: str | os.PathLike[str] | None = None, **options: object) -> Recognizer:
-    """Load the CNN (default: the weights shipped with the package) and return a :class:`Recognizer`.
+def load_recognizer(
+    weights: str | os.PathLike[str] | None = None,
+    *,
+    line_weights: str | os.PathLike[str] | None = None,
+    line_model: bool = True,
+    **options: object,
+) -> Recognizer:
+    """Load the digit CNN and the line model (default: the weights shipped with the package)
+    and return a :class:`Recognizer`.
 
-    ``options`` are passed to :class:`Recognizer`. Raises :class:`~seqdigits.errors.WeightsError`.
+    ``line_model=False`` reads with the digit CNN alone. ``options`` are passed to
+    :class:`Recognizer`. Raises :class:`~seqdigits.errors.WeightsError`.
     """
     try:
         classifier = DigitClassifier.load(weights)
+        reader = LineReader.load(line_weights) if line_model else None
     except CheckpointError as exc:
         raise WeightsError(str(exc)) from exc
-    return Recognizer(classifier, **options)  # type: ignore[arg-type]
+    return Recognizer(classifier, line_reader=reader, **options)  # type: ignore[arg-type]
 
 
 def _path_score(layout: LineLayout, path: tuple[int, ...], scores: list[float], skips: list[float]) -> float:
@@ -314,3 +425,36 @@ def _whole_components(layout: LineLayout, spans: dict[int, list[int]]) -> dict[i
             if spans[label] == list(range(cand.start, cand.end)):
                 whole[label] = i
     return whole
+
+
+def _digits(text: str) -> str:
+    """The digits of a spelled text (separators dropped)."""
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _pattern_regex(tokens: tuple[Token, ...]) -> str:
+    return "".join(f"[0-9]{{{t.lo},{t.hi}}}" if t.kind == "digit" else re.escape(t.char) for t in tokens)
+
+
+def _fits(text: str, pattern: tuple[tuple[Token, ...], ...]) -> bool:
+    """Whether ``text`` (digits and separators) spells one of the pattern's alternatives."""
+    return any(re.fullmatch(_pattern_regex(tokens), text) for tokens in pattern)
+
+
+def _spellings(digits: str, pattern: tuple[tuple[Token, ...], ...], most: int = 16) -> set[str]:
+    """``digits`` with separators put in, each way an alternative of ``pattern`` allows (at most
+    ``most`` ways per alternative)."""
+    out = set()
+    for tokens in pattern:
+        groups = [t for t in tokens if t.kind == "digit"]
+        sizes = itertools.product(*(range(t.lo, min(t.hi, len(digits)) + 1) for t in groups))
+        for split in itertools.islice((s for s in sizes if sum(s) == len(digits)), most):
+            parts, k, g = [], 0, 0
+            for t in tokens:
+                if t.kind == "digit":
+                    parts.append(digits[k : k + split[g]])
+                    k, g = k + split[g], g + 1
+                else:
+                    parts.append(t.char)
+            out.add("".join(parts))
+    return out

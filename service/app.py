@@ -247,6 +247,7 @@ def create_app(
     recognizer: Recognizer | None = None,
     *,
     weights: str | os.PathLike[str] | None = None,
+    line_weights: str | os.PathLike[str] | None = None,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD,
     max_pixels: int | None = None,
     concurrency: int | None = None,
@@ -254,7 +255,7 @@ def create_app(
     """Build the app.
 
     ``recognizer``: use this one (tests); otherwise the lifespan loads
-    ``weights`` (default: packaged). ``max_upload_bytes``: request bodies
+    ``weights`` and ``line_weights`` (default: packaged). ``max_upload_bytes``: request bodies
     over it get 413. ``max_pixels``: decoded-image limit. ``concurrency``:
     recognitions running at once per process (default: CPU count).
     """
@@ -265,7 +266,7 @@ def create_app(
             app.state.recognizer = recognizer
         else:
             options = {"max_pixels": max_pixels} if max_pixels else {}
-            app.state.recognizer = await anyio.to_thread.run_sync(lambda: load_recognizer(weights, **options))
+            app.state.recognizer = await anyio.to_thread.run_sync(lambda: load_recognizer(weights, line_weights=line_weights, **options))
         app.state.limiter = anyio.CapacityLimiter(concurrency or os.cpu_count() or 1)
         try:
             yield
@@ -294,9 +295,10 @@ def serve(
     port: int = 8000,
     workers: int = 1,
     weights: str | os.PathLike[str] | None = None,
+    line_weights: str | os.PathLike[str] | None = None,
     max_upload_mb: float = 10.0,
 ) -> None:
-    """Run the service on uvicorn. Each worker process loads its own copy of the model (~1 MB)."""
+    """Run the service on uvicorn. Each worker process loads its own copy of the models (~3.5 MB)."""
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -304,6 +306,8 @@ def serve(
     os.environ["SEQDIGITS_MAX_UPLOAD_BYTES"] = str(int(max_upload_mb * 1024 * 1024))
     if weights is not None:
         os.environ["SEQDIGITS_WEIGHTS"] = str(Path(weights).resolve())
+    if line_weights is not None:
+        os.environ["SEQDIGITS_LINE_WEIGHTS"] = str(Path(line_weights).resolve())
     uvicorn.run(
         "service.app:app_from_env",
         factory=True,
@@ -316,8 +320,10 @@ def serve(
 
 
 def app_from_env() -> Litestar:
-    """The app configured from ``SEQDIGITS_WEIGHTS`` and ``SEQDIGITS_MAX_UPLOAD_BYTES`` (uvicorn factory)."""
+    """The app configured from ``SEQDIGITS_WEIGHTS``, ``SEQDIGITS_LINE_WEIGHTS`` and
+    ``SEQDIGITS_MAX_UPLOAD_BYTES`` (uvicorn factory)."""
     return create_app(
         weights=os.environ.get("SEQDIGITS_WEIGHTS") or None,
+        line_weights=os.environ.get("SEQDIGITS_LINE_WEIGHTS") or None,
         max_upload_bytes=int(os.environ.get("SEQDIGITS_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD)),
     )

@@ -38,6 +38,14 @@ def recognizer():  # type: ignore[no-untyped-def]
     return load_recognizer()
 
 
+@pytest.fixture(scope="session")
+def cnn_recognizer():  # type: ignore[no-untyped-def]
+    """A recognizer without the line model: the digit CNN's best path alone."""
+    from seqdigits import load_recognizer
+
+    return load_recognizer(line_model=False)
+
+
 @pytest.fixture()
 def lines(mnist_test: MnistSplit) -> LineGenerator:
     return LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(), seed=1234)

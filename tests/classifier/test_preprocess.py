@@ -4,7 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from classifier.preprocess import PreprocessConfig, estimate_stroke_width, normalize_digit
+from classifier.preprocess import LineConfig, PreprocessConfig, estimate_stroke_width, normalize_digit, normalize_line
+from segmentation import Atom, Box
 
 CONFIG = PreprocessConfig()
 
@@ -76,3 +77,34 @@ def test_mnist_digits_change_little(mnist_test) -> None:  # type: ignore[no-unty
 def test_config_round_trips_through_a_dict() -> None:
     config = PreprocessConfig(stroke_width=2.5)
     assert PreprocessConfig.from_dict({**config.to_dict(), "unknown": 1}) == config
+
+
+def _atom(x: int, y: int, w: int, h: int) -> Atom:
+    mask = np.zeros((h, w), bool)
+    mask[:, : max(1, w // 4)] = True  # a bar at the atom's left
+    return Atom(0, Box(x, y, w, h), mask, False, False)
+
+
+def test_normalize_line_scales_the_digit_height_and_centres_the_band() -> None:
+    config = LineConfig()
+    # Three digits 60 px tall at different heights, and a speck far above them.
+    atoms = [_atom(100, 200, 30, 60), _atom(140, 210, 30, 60), _atom(180, 205, 30, 60), _atom(150, 20, 4, 4)]
+    line = normalize_line(atoms, 60.0, config)
+    assert line is not None and line.dtype == np.uint8
+    assert line.shape == (config.height, round((110 + 2 * config.pad * 60 / 24) * 24 / 60))
+    inked = np.flatnonzero(line.max(axis=1) > 127)
+    # The middle digit (median centre, y 235-265 at 60 px) spans the central 24 rows.
+    assert inked[0] >= 2 and inked[-1] <= 29
+    assert line[:, : config.pad - 1].max() == 0 and line[:, -(config.pad - 1) :].max() == 0
+    # The speck lies outside the band: clipped, and it did not move the band.
+    assert normalize_line(atoms[:3], 60.0, config) is not None
+    np.testing.assert_array_equal(line, normalize_line(atoms[:3] + atoms[3:], 60.0, config))
+    assert normalize_line([], 60.0, config) is None
+
+
+def test_normalize_line_is_scale_invariant() -> None:
+    small = normalize_line([_atom(10, 10, 20, 40), _atom(34, 12, 20, 40)], 40.0)
+    big = normalize_line([_atom(20, 20, 40, 80), _atom(68, 24, 40, 80)], 80.0)
+    assert small is not None and big is not None
+    assert small.shape == big.shape
+    assert np.abs(small.astype(int) - big.astype(int)).mean() < 8

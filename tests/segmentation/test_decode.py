@@ -80,3 +80,81 @@ def test_pattern_decoding_counts_digits_and_places_separators() -> None:
     # No cover of these atoms has three or nine digits.
     assert decode_pattern(layout, scores, parse_pattern(r"\d{3}")[0]) is None
     assert decode_pattern(layout, scores, parse_pattern(r"\d{9}")[0]) is None
+
+
+def _covers(layout: LineLayout, skips: list[float]) -> list[tuple[list[int], float]]:
+    """Every left-to-right cover of the atoms by candidates and skipped atoms, with the skips' score."""
+    out: list[tuple[list[int], float]] = []
+
+    def walk(pos: int, path: list[int], score: float) -> None:
+        if pos == len(layout.atoms):
+            out.append((path, score))
+            return
+        for i, c in enumerate(layout.candidates):
+            if c.start == pos:
+                walk(c.end, [*path, i], score)
+        if skips[pos] > -math.inf:
+            walk(pos + 1, path, score + skips[pos])
+
+    walk(0, [], 0.0)
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_decode_texts_finds_the_best_cover_spelling_each_text(seed: int) -> None:
+    from segmentation.decode import decode_texts
+
+    rng = np.random.default_rng(seed)
+    layout = _layout([(0, 1), (1, 2), (2, 3), (3, 4), (0, 2), (1, 3), (2, 4), (0, 3)], atoms=4)
+    digit_scores = rng.normal(-2.0, 1.5, (len(layout.candidates), 10))
+    skips = [-3.0, -math.inf, -1.5, -math.inf]
+    texts = ["12", "907", "5", "3333", "11111", ""]
+    found = decode_texts(layout, digit_scores, texts, skip_scores=skips)
+    covers = _covers(layout, skips)
+    for text, result in zip(texts, found):
+        options = [
+            (skip + sum(digit_scores[i, int(ch)] for i, ch in zip(path, text)), path)
+            for path, skip in covers
+            if len(path) == len(text)
+        ]
+        if not options:
+            assert result is None
+            continue
+        score, path = max(options)
+        assert result is not None
+        assert result[1] == pytest.approx(score)
+        assert list(result[0]) == path
+
+
+def test_decode_texts_spells_separators() -> None:
+    from segmentation.decode import decode_texts
+
+    # Atoms 0-4, with atom 2 a dash: flat, mid-height; a wide gap before atom 3 of the second layout.
+    boxes = [Box(0, 0, 10, 10), Box(12, 0, 10, 10), Box(24, 4, 6, 2), Box(32, 0, 10, 10), Box(44, 0, 10, 10)]
+    atom_list = tuple(Atom(i, b, np.ones((b.height, b.width), bool), False, False) for i, b in enumerate(boxes))
+    spans = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (0, 2)]
+    cands = tuple(Candidate(s, e, np.zeros((1, 1), np.uint8), Box(0, 0, 1, 1), 0.0) for s, e in spans)
+    layout = LineLayout(atoms=atom_list, candidates=cands, line_height=10.0, angle=0.0, scale=1.0)
+    digit_scores = np.full((len(spans), 10), -5.0)
+    for i, d in enumerate([1, 2, 7, 3, 4, 8]):
+        digit_scores[i, d] = -0.1
+    found = decode_texts(layout, digit_scores, ["12-34", "1234", "12734", "12 34", "8-34"])
+    assert found[0] is not None and found[0][0] == (0, 1, "-", 3, 4) and found[0][1] == pytest.approx(-0.4)
+    # Four digits cover five atoms only by merging [0, 2) and reading the dash as a digit.
+    assert found[1] is not None and found[1][0] == (5, 2, 3, 4) and found[1][1] == pytest.approx(-10.2)
+    assert found[2] is not None and found[2][0] == (0, 1, 2, 3, 4) and found[2][1] == pytest.approx(-0.5)
+    assert found[3] is None  # no gap of 0.4 line heights anywhere
+    assert found[4] is not None and found[4][0] == (5, "-", 3, 4)
+    with pytest.raises(ValueError):
+        decode_texts(layout, digit_scores, ["12a"])
+    with pytest.raises(ValueError):
+        decode_texts(layout, digit_scores[:2], ["12"])
+    wide = LineLayout(
+        atoms=tuple(Atom(i, Box(x, 0, 10, 10), np.ones((10, 10), bool), False, False) for i, x in enumerate([0, 12, 40, 52])),
+        candidates=tuple(Candidate(i, i + 1, np.zeros((1, 1), np.uint8), Box(0, 0, 1, 1), 0.0) for i in range(4)),
+        line_height=10.0, angle=0.0, scale=1.0,
+    )
+    spaced = decode_texts(wide, np.zeros((4, 10)), ["12 34", "1 234", "1234"])
+    assert spaced[0] is not None and spaced[0][0] == (0, 1, " ", 2, 3)
+    assert spaced[1] is None
+    assert spaced[2] is not None and spaced[2][0] == (0, 1, 2, 3)

@@ -42,6 +42,16 @@ def test_reads_a_postcode_with_boxes_and_confidences(recognizer, line) -> None: 
         assert len(char.alternatives) == 3
         assert all(a.confidence <= char.confidence for a in char.alternatives)
         assert char.digit not in {a.digit for a in char.alternatives}
+        assert char.confidence + sum(a.confidence for a in char.alternatives) <= 1.0 + 1e-9
+    # The line model's probability of the whole string: never more than that of any one
+    # character given the others.
+    assert 0.5 < reading.confidence <= min(c.confidence for c in reading.characters) + 1e-12
+
+
+def test_without_the_line_model_confidence_is_the_product_of_the_characters(cnn_recognizer, line) -> None:  # type: ignore[no-untyped-def]
+    reading = cnn_recognizer.read(line.image)
+    assert cnn_recognizer.line_reader is None
+    assert reading.text == "75011"
     product = float(np.prod([c.confidence for c in reading.characters]))
     assert reading.confidence == pytest.approx(product)
 
@@ -178,6 +188,16 @@ def test_weights_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
     bad.write_bytes(b"\x00" * 10)
     with pytest.raises(WeightsError):
         seqdigits.load_recognizer(bad)
+    with pytest.raises(WeightsError, match="line weights file not found"):
+        seqdigits.load_recognizer(line_weights=tmp_path / "nope.pt")
+    with pytest.raises(WeightsError, match="not a seqdigits line model"):
+        seqdigits.load_recognizer(line_weights=_digit_weights())  # the digit CNN's file
+
+
+def _digit_weights():  # type: ignore[no-untyped-def]
+    from classifier.predict import default_weights_path
+
+    return default_weights_path()
 
 
 def test_separated_five_digit_reading_rate_floor(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,223 @@
+"""The line model: a whole normalized line in, per-column digit probabilities out (CTC).
+
+Where the digit CNN reads one crop at a time and needs the segmenter's cuts to be right,
+this network reads the line as a sequence (a small CNN, then a bidirectional GRU over the
+columns) and was trained with the CTC loss, so it reads touching and overlapping digits
+without any cut. The recognizer uses it to score whole strings; the crops and the lattice
+still say where each digit stands.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from classifier.predict import CheckpointError
+from classifier.preprocess import LineConfig
+
+__all__ = [
+    "BLANK",
+    "LINE_FORMAT",
+    "LineNet",
+    "LineReader",
+    "batch_lines",
+    "ctc_beam_search",
+    "ctc_log_likelihoods",
+    "default_line_weights_path",
+    "frames",
+    "save_line_checkpoint",
+]
+
+LINE_FORMAT = "seqdigits-linenet/1"
+#: Output column 0 is CTC's blank; column d + 1 is digit d.
+BLANK = 0
+#: Columns of the input per output frame (two 2x2 poolings).
+STRIDE = 4
+
+
+def frames(width: int) -> int:
+    """Output frames for an input ``width`` columns wide (the last may be part blank)."""
+    return max(1, -(-width // STRIDE))
+
+
+def _block(cin: int, cout: int) -> list[nn.Module]:
+    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
+
+class LineNet(nn.Module):
+    """CNN + BiGRU line reader (~0.57 M parameters at ``width`` 32).
+
+    Input: float32 (N, 1, 32, W), ink 1.0 on 0.0, W a multiple of 4. Output: logits
+    (N, W / 4, 11), one row per 4 columns. ``lengths`` (N,) gives each line's own
+    frame count: the columns past it are zeroed after every layer and the GRU stops there,
+    so a line reads the same alone as padded in a batch.
+    """
+
+    def __init__(self, width: int = 32, hidden: int = 128, dropout: float = 0.2) -> None:
+        super().__init__()
+        w = width
+        self.features = nn.Sequential(
+            *_block(1, w), nn.MaxPool2d(2),  # 16 rows
+            *_block(w, 2 * w), nn.MaxPool2d(2),  # 8 rows
+            *_block(2 * w, 3 * w), *_block(3 * w, 3 * w), nn.MaxPool2d((2, 1)),  # 4 rows
+            *_block(3 * w, 4 * w), nn.MaxPool2d((2, 1)),  # 2 rows, columns kept for the sequence
+        )
+        self.rnn = nn.GRU(8 * w, hidden, bidirectional=True, batch_first=True)
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear(2 * hidden, 11)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        padded = bool((lengths * STRIDE < x.shape[-1]).any())
+        columns = torch.arange(x.shape[-1], device=x.device)
+        scale = STRIDE
+        f = x
+        for layer in self.features:
+            f = layer(f)
+            if isinstance(layer, nn.MaxPool2d) and layer.kernel_size == 2:
+                scale //= 2
+            if padded and isinstance(layer, nn.ReLU):
+                # A padded column would hold the BatchNorm shift, not the zero a lone line sees.
+                keep = columns[: f.shape[-1]][None, :] < (lengths * scale)[:, None]
+                f = f * keep[:, None, None, :]
+        n, c, h, t = f.shape
+        seq = f.reshape(n, c * h, t).transpose(1, 2)
+        if not padded:  # one line, or lines of one width: nothing to pack
+            return self.out(self.dropout(self.rnn(seq)[0]))
+        packed = pack_padded_sequence(seq, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        y, _ = pad_packed_sequence(self.rnn(packed)[0], batch_first=True, total_length=t)
+        return self.out(self.dropout(y))
+
+
+def default_line_weights_path() -> Path:
+    """The line model shipped inside the package (``classifier/weights/linenet.pt``)."""
+    return Path(str(resources.files("classifier") / "weights" / "linenet.pt"))
+
+
+def save_line_checkpoint(
+    path: str | os.PathLike[str], model: LineNet, *, width: int, hidden: int, config: LineConfig, temperature: float, metrics: dict[str, Any]
+) -> None:
+    """Write the line model with the normalization it was trained with and its calibration."""
+    payload = {
+        "format": LINE_FORMAT,
+        "width": width,
+        "hidden": hidden,
+        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "line": config.to_dict(),
+        "temperature": float(temperature),
+        "metrics": metrics,
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(payload, path)
+
+
+def batch_lines(images: Sequence[npt.NDArray[np.uint8]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pad normalized lines (uint8 (32, W_i)) into float32 (N, 1, 32, W) and their frame counts (N,)."""
+    width = max(image.shape[1] for image in images)
+    width = -(-width // STRIDE) * STRIDE
+    x = np.zeros((len(images), 1, images[0].shape[0], width), np.float32)
+    for i, image in enumerate(images):
+        x[i, 0, :, : image.shape[1]] = image / np.float32(255.0)
+    return torch.from_numpy(x), torch.tensor([frames(image.shape[1]) for image in images])
+
+
+@dataclass(frozen=True, slots=True)
+class LineReader:
+    """A trained :class:`LineNet` with its normalization and calibration, ready for inference."""
+
+    model: LineNet
+    config: LineConfig
+    temperature: float
+    metrics: dict[str, Any]
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None) -> LineReader:
+        """Load weights (default: the packaged ones) in eval mode. Raises :class:`CheckpointError`."""
+        path = path if path is not None else default_line_weights_path()
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+        except FileNotFoundError as exc:
+            raise CheckpointError(f"line weights file not found: {path}") from exc
+        except Exception as exc:  # torch raises many types for corrupt files
+            raise CheckpointError(f"cannot read line weights file {path}: {exc}") from exc
+        if not isinstance(payload, dict) or payload.get("format") != LINE_FORMAT:
+            raise CheckpointError(f"{path} is not a seqdigits line model ({LINE_FORMAT})")
+        model = LineNet(width=int(payload["width"]), hidden=int(payload["hidden"]))
+        try:
+            model.load_state_dict(payload["state_dict"])
+        except (RuntimeError, KeyError) as exc:
+            raise CheckpointError(f"line weights do not fit the network: {exc}") from exc
+        return cls(
+            model=model.eval(),
+            config=LineConfig.from_dict(payload["line"]),
+            temperature=float(payload.get("temperature", 1.0)),
+            metrics=dict(payload.get("metrics", {})),
+        )
+
+    def log_probs(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[npt.NDArray[np.float64]]:
+        """Calibrated per-frame log-probabilities, float64 (frames, 11) per normalized line
+        (:func:`~classifier.preprocess.normalize_line`); one forward pass for all of them."""
+        if not images:
+            return []
+        x, lengths = batch_lines(images)
+        with torch.inference_mode():
+            logits = self.model(x, lengths).double() / self.temperature
+            out = F.log_softmax(logits, dim=-1).numpy()
+        return [out[i, : int(n)] for i, n in enumerate(lengths)]
+
+
+def ctc_log_likelihoods(log_probs: npt.NDArray[np.float64], texts: Sequence[str]) -> list[float]:
+    """log P(text | line) under CTC for each of ``texts`` (digit strings; "" is allowed).
+
+    ``log_probs``: float (frames, 11) from :meth:`LineReader.log_probs`. A text that needs
+    more frames than the line has gets ``-inf``.
+    """
+    if not texts:
+        return []
+    t = log_probs.shape[0]
+    lp = torch.from_numpy(np.ascontiguousarray(log_probs)).unsqueeze(1).expand(t, len(texts), log_probs.shape[1])
+    targets = torch.tensor([int(ch) + 1 for text in texts for ch in text], dtype=torch.long)
+    lengths = torch.tensor([len(text) for text in texts], dtype=torch.long)
+    loss = F.ctc_loss(lp, targets, torch.full((len(texts),), t, dtype=torch.long), lengths, blank=BLANK, reduction="none")
+    return [-float(v) for v in loss]
+
+
+def ctc_beam_search(log_probs: npt.NDArray[np.float64], *, width: int = 6, floor: float = 1e-4) -> list[tuple[str, float]]:
+    """The ``width`` most likely texts by CTC prefix beam search, with their log-probabilities
+    (best first). Digits under ``floor`` probability in a frame are not extended there."""
+    probs = np.exp(log_probs)
+    beams: dict[str, tuple[float, float]] = {"": (1.0, 0.0)}  # text -> P(ends in blank), P(ends in its last digit)
+    log_scale = 0.0
+    for row in probs:
+        digits = np.flatnonzero(row[1:] >= floor).tolist()
+        grown: dict[str, list[float]] = {}
+        for text, (blank, last) in beams.items():
+            entry = grown.setdefault(text, [0.0, 0.0])
+            entry[0] += (blank + last) * float(row[BLANK])
+            for d in digits:
+                ch, p = str(d), float(row[d + 1])
+                longer = grown.setdefault(text + ch, [0.0, 0.0])
+                if text and text[-1] == ch:
+                    longer[1] += blank * p  # a repeated digit needs a blank between
+                    entry[1] += last * p  # the same digit held over another frame
+                else:
+                    longer[1] += (blank + last) * p
+        ranked = sorted(grown.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:width]
+        total = sum(b + n for _, (b, n) in ranked)
+        if total <= 0.0:
+            break
+        # Rescaled every frame so that long lines do not underflow; the scale is kept as a log.
+        log_scale += math.log(total)
+        beams = {text: (b / total, n / total) for text, (b, n) in ranked}
+    return [(text, log_scale + math.log(max(b + n, 1e-300))) for text, (b, n) in beams.items()]

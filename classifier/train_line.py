@@ -1,0 +1,223 @@
+"""Train the line model (CTC) on lines of MNIST training digits cut out by the real segmenter.
+
+Run it as ``seqdigits train-lines`` (see ``--help``). Every line is generated, most of them
+photographed, binarized and segmented exactly as the recognizer does it, and the layout's
+writing goes through :func:`classifier.preprocess.normalize_line`, the function inference
+applies. The digits ``seqdigits train`` holds out are held out here too.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from classifier.line_model import BLANK, LineNet, batch_lines, save_line_checkpoint
+from classifier.preprocess import LineConfig, normalize_line
+from classifier.train import run_jobs, segmented_line, split_train
+from datasets.mnist import load_mnist
+from datasets.synth import LineGenerator
+from segmentation import binarize, propose
+
+__all__ = ["LineTrainConfig", "LineTrainResult", "build_lines", "train_lines"]
+
+
+@dataclass(frozen=True, slots=True)
+class LineTrainConfig:
+    """Everything a line-model training run depends on; stored in the checkpoint's metrics."""
+
+    data_dir: str | None = None
+    """MNIST directory; None uses ``$SEQDIGITS_DATA`` or the cache (see ``datasets.mnist``)."""
+    output: str = "classifier/weights/linenet.pt"
+    lines: int = 60000
+    """Training lines of 1-9 digits (gap kinds, breaks, furniture and photo conditions as the
+    digit CNN's segmented lines)."""
+    epochs: float = 5.0
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    width: int = 32
+    hidden: int = 128
+    stretch: float = 0.2
+    """Random horizontal stretch of a training line, +- this fraction (writers space and size differently)."""
+    validation_lines: int = 1000
+    """Lines of the held-out training digits: fit the temperature, report accuracy."""
+    test_lines: int = 1000
+    """Lines of MNIST test digits, for the report only."""
+    validation: int = 5000
+    """Held-out training digits; the same ones ``seqdigits train`` holds out at the same seed."""
+    seed: int = 0
+    threads: int = 0
+    """Torch threads and line-building processes; 0 means all cores."""
+    download: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LineTrainResult:
+    path: str
+    validation_accuracy: float
+    test_accuracy: float
+    temperature: float
+    seconds: float
+    metrics: dict[str, Any]
+
+
+#: Digits per training line, fewest and most: postal codes, house numbers and longer fields.
+LENGTHS = (1, 9)
+
+
+def _lines_chunk(args: tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], int, int, dict[str, Any]]) -> list[tuple[npt.NDArray[np.uint8], str]]:
+    images, labels, count, seed, config_dict = args
+    config = LineConfig.from_dict(config_dict)
+    generator = LineGenerator(images, labels, seed=seed)
+    out = []
+    for _ in range(count):
+        gray, line, _ = segmented_line(generator, lengths=LENGTHS)
+        layout = propose(binarize(gray))
+        image = normalize_line(layout.atoms, layout.line_height, config)
+        if image is not None:
+            out.append((image, line.text))
+    return out
+
+
+def build_lines(
+    images: npt.NDArray[np.uint8], labels: npt.NDArray[np.int64], *, lines: int, config: LineConfig, seed: int, workers: int, chunk: int = 500
+) -> list[tuple[npt.NDArray[np.uint8], str]]:
+    """Generated lines as the line model sees them: (uint8 (height, W), text) pairs. Chunks get
+    their own seeds, so the result does not depend on the number of workers. A line the
+    segmenter finds no writing in is left out."""
+    jobs = [(images, labels, min(chunk, lines - s), seed * 1_000_003 + s, config.to_dict()) for s in range(0, lines, chunk)]
+    return [item for part in run_jobs(_lines_chunk, jobs, workers) for item in part]
+
+
+def _logits(model: LineNet, items: list[tuple[npt.NDArray[np.uint8], str]], batch: int = 200) -> list[torch.Tensor]:
+    model.eval()
+    out = []
+    with torch.inference_mode():
+        for s in range(0, len(items), batch):
+            x, lengths = batch_lines([image for image, _ in items[s : s + batch]])
+            logits = model(x, lengths)
+            out += [logits[i, : int(n)] for i, n in enumerate(lengths)]
+    return out
+
+
+def _greedy(logits: torch.Tensor) -> str:
+    best = logits.argmax(-1).tolist()
+    return "".join(str(c - 1) for k, c in enumerate(best) if c != BLANK and (k == 0 or c != best[k - 1]))
+
+
+def _accuracy(logits: list[torch.Tensor], items: list[tuple[npt.NDArray[np.uint8], str]]) -> float:
+    return sum(_greedy(lg) == text for lg, (_, text) in zip(logits, items)) / max(1, len(items))
+
+
+def _ctc(logits: torch.Tensor, lengths: torch.Tensor, texts: list[str], reduction: str = "mean") -> torch.Tensor:
+    targets = torch.tensor([int(ch) + 1 for text in texts for ch in text], dtype=torch.long)
+    target_lengths = torch.tensor([len(text) for text in texts], dtype=torch.long)
+    log_probs = F.log_softmax(logits, dim=-1).transpose(0, 1)
+    return F.ctc_loss(log_probs, targets, lengths, target_lengths, blank=BLANK, reduction=reduction, zero_infinity=True)
+
+
+def _fit_line_temperature(logits: list[torch.Tensor], texts: list[str]) -> float:
+    """Temperature T minimizing the held-out CTC negative log-likelihood of softmax(logits / T)."""
+    log_t = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=100)
+    padded = torch.nn.utils.rnn.pad_sequence(logits, batch_first=True)
+    lengths = torch.tensor([len(lg) for lg in logits])
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = _ctc(padded / log_t.exp(), lengths, texts, reduction="sum")
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    temperature = float(log_t.exp().item())
+    return temperature if math.isfinite(temperature) and temperature > 0 else 1.0
+
+
+def _stretched(image: npt.NDArray[np.uint8], factor: float) -> npt.NDArray[np.uint8]:
+    return cv2.resize(image, (max(8, round(image.shape[1] * factor)), image.shape[0]), interpolation=cv2.INTER_AREA)
+
+
+def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool = True) -> LineTrainResult:
+    """Run one training; writes ``config.output`` and returns the measured figures."""
+    start = time.perf_counter()
+    threads = config.threads or os.cpu_count() or 1
+    torch.set_num_threads(threads)
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    line_config = LineConfig()
+
+    train_split = load_mnist("train", config.data_dir, download=config.download)
+    test_split = load_mnist("test", config.data_dir, download=config.download)
+    val_idx, fit_idx = split_train(len(train_split), config.validation, rng)
+    with tqdm(total=3, desc="building lines", unit="set", disable=not progress) as bar:
+        fit = build_lines(train_split.images[fit_idx], train_split.labels[fit_idx], lines=config.lines, config=line_config, seed=config.seed + 11, workers=threads)
+        bar.update(1)
+        val = build_lines(train_split.images[val_idx], train_split.labels[val_idx], lines=config.validation_lines, config=line_config, seed=config.seed + 12, workers=threads)
+        bar.update(1)
+        test = build_lines(test_split.images, test_split.labels, lines=config.test_lines, config=line_config, seed=config.seed + 13, workers=threads)
+        bar.update(1)
+
+    model = LineNet(width=config.width, hidden=config.hidden)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    # Batches of lines of similar width: little padding, so little wasted work.
+    order = np.argsort([image.shape[1] for image, _ in fit], kind="stable")
+    batches = [order[s : s + config.batch_size] for s in range(0, len(order), config.batch_size)]
+    total_steps = max(1, int(config.epochs * len(batches)))
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.learning_rate, total_steps=total_steps, pct_start=0.1)
+
+    step = 0
+    with tqdm(total=total_steps, desc="training", unit="batch", disable=not progress) as bar:
+        while step < total_steps:
+            model.train()
+            for b in rng.permutation(len(batches)):
+                if step >= total_steps:
+                    break
+                items = [fit[i] for i in batches[b]]
+                stretch = rng.uniform(1.0 - config.stretch, 1.0 + config.stretch, len(items))
+                x, lengths = batch_lines([_stretched(image, f) for (image, _), f in zip(items, stretch)])
+                loss = _ctc(model(x, lengths), lengths, [text for _, text in items])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+                optimizer.step()
+                scheduler.step()
+                step += 1
+                bar.update(1)
+                if step % 50 == 0:
+                    bar.set_postfix(loss=f"{loss.item():.3f}")
+
+    val_logits = _logits(model, val)
+    temperature = _fit_line_temperature(val_logits, [text for _, text in val])
+    validation_accuracy = _accuracy(val_logits, val)
+    test_accuracy = _accuracy(_logits(model, test), test)
+    seconds = time.perf_counter() - start
+    metrics = {
+        "validation_sequence_accuracy": validation_accuracy,
+        "test_sequence_accuracy": test_accuracy,
+        "temperature": temperature,
+        "training_lines": len(fit),
+        "training_seconds": round(seconds, 1),
+        "threads": threads,
+        "config": asdict(config),
+    }
+    save_line_checkpoint(config.output, model, width=config.width, hidden=config.hidden, config=line_config, temperature=temperature, metrics=metrics)
+    return LineTrainResult(
+        path=str(Path(config.output)),
+        validation_accuracy=validation_accuracy,
+        test_accuracy=test_accuracy,
+        temperature=temperature,
+        seconds=seconds,
+        metrics=metrics,
+    )
