@@ -22,9 +22,9 @@ class Alternative:
 class Character:
     """One digit of a reading.
 
-    ``confidence``: calibrated probability (0-1) that ``digit`` is right;
-    ``box``: where it stands, in pixels of the input image (after EXIF rotation);
-    ``alternatives``: the next most likely digits, most likely first.
+    ``confidence``: calibrated probability (0-1) that ``digit`` is right (with the line model:
+    given the other digits as read); ``box``: where it stands, in pixels of the input image
+    (after EXIF rotation); ``alternatives``: the next most likely digits, most likely first.
     """
 
     digit: str
@@ -37,9 +37,10 @@ class Character:
 class Reading:
     """The digits of one image, left to right.
 
-    ``confidence``: probability that the whole ``text`` is right (the product
-    of the characters' confidences; 0.0 for an empty reading, which always
-    deserves a human look). ``width``/``height``: the input's size in pixels.
+    ``confidence``: probability that the whole ``text`` is right: the line
+    model's calibrated probability of these digits (without the line model, the
+    product of the characters' confidences); 0.0 for an empty reading, which
+    always deserves a human look. ``width``/``height``: the input's size in pixels.
     """
 
     text: str

@@ -133,10 +133,7 @@ class Recognizer:
     ) -> Reading:
         layout = prepared.layout
         if layout.empty:
-            return Reading(
-                text="", confidence=0.0, characters=(), width=prepared.width, height=prepared.height,
-                needs_review=min_confidence > 0.0 or pattern is not None,
-            )
+            return _empty_reading(prepared, min_confidence, pattern)
         digit_p = digit_probabilities(probs)
         best = digit_p.max(axis=1)
         scores = [math.log(max(float(p), 1e-12)) + c.prior for p, c in zip(best, layout.candidates)]
@@ -208,26 +205,24 @@ class Recognizer:
         logs = np.log(np.maximum(digit_p, 1e-12)) + np.array([c.prior for c in layout.candidates])[:, None]
         covers = decode_texts(layout, logs, ordered, skip_scores=skips)
         likelihoods = ctc_log_likelihoods(log_probs, [_digits(text) for text in ordered])
+        # (combined score, text, its path, the line model's log-probability of its digits)
         scored = [
-            (likelihood + self.segment_weight * cover[1], text, cover[0])
+            (likelihood + self.segment_weight * cover[1], text, cover[0], likelihood)
             for text, cover, likelihood in zip(ordered, covers, likelihoods)
             if cover is not None
         ]
         unmet = False
         if pattern is not None:
-            fitting = [entry for entry in scored if _fits(entry[1], pattern)]
-            best_any = max(scored, default=None)
-            best_fit = max(fitting, default=None)
+            best_any = max(scored, key=lambda entry: entry[0], default=None)
+            best_fit = max((e for e in scored if _fits(e[1], pattern)), key=lambda entry: entry[0], default=None)
+            # As without the line model: fit the pattern only where the evidence allows.
             if best_fit is not None and best_any is not None and best_fit[0] >= best_any[0] - self.pattern_slack:
                 scored = [best_fit]
             else:
                 unmet = True
         if not scored:
-            return Reading(
-                text="", confidence=0.0, characters=(), width=prepared.width, height=prepared.height,
-                needs_review=min_confidence > 0.0 or pattern is not None,
-            )
-        _, text, steps = max(scored)
+            return _empty_reading(prepared, min_confidence, pattern)
+        _, text, steps, likelihood = max(scored, key=lambda entry: entry[0])
         digits = _digits(text)
         path = [i for i in steps if isinstance(i, int)]
         # A character's distribution: the line model's probability of each digit in its place,
@@ -248,7 +243,7 @@ class Recognizer:
                     alternatives=tuple(Alternative(digit=str(k), confidence=float(table[j, k])) for k in order[: self.alternatives]),
                 )
             )
-        confidence = math.exp(ctc_log_likelihoods(log_probs, [digits])[0]) if digits else 0.0
+        confidence = math.exp(likelihood) if digits else 0.0
         return Reading(
             text=text, confidence=confidence, characters=tuple(characters), width=prepared.width, height=prepared.height,
             needs_review=confidence < min_confidence or unmet,
@@ -425,6 +420,14 @@ def _whole_components(layout: LineLayout, spans: dict[int, list[int]]) -> dict[i
             if spans[label] == list(range(cand.start, cand.end)):
                 whole[label] = i
     return whole
+
+
+def _empty_reading(prepared: _Prepared, min_confidence: float, pattern: object | None) -> Reading:
+    """No digits: confidence 0.0, and worth a look unless the caller reviews nothing (or a pattern went unmet)."""
+    return Reading(
+        text="", confidence=0.0, characters=(), width=prepared.width, height=prepared.height,
+        needs_review=min_confidence > 0.0 or pattern is not None,
+    )
 
 
 def _digits(text: str) -> str:

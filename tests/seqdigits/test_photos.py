@@ -128,3 +128,15 @@ def test_the_line_model_reads_joined_digits_the_cnn_alone_cannot(recognizer, cnn
 
 
 FLOORS = {"touching": 35, "overlapping": 31}
+
+
+def test_line_model_strings_are_spelled_in_every_way_a_pattern_allows() -> None:
+    from segmentation import parse_pattern
+    from seqdigits.recognizer import _fits, _spellings
+
+    zip4 = parse_pattern(r"\d{5}-\d{4}|\d{9}")
+    assert _spellings("941101234", zip4) == {"94110-1234", "941101234"}
+    assert _spellings("94110", zip4) == set()
+    assert _spellings("123", parse_pattern(r"\d{1,2} \d{1,2}")) == {"1 23", "12 3"}
+    assert _fits("94110-1234", zip4) and _fits("941101234", zip4)
+    assert not _fits("9411-01234", zip4) and not _fits("94110", zip4)
