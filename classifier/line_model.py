@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from classifier.predict import CheckpointError
+from classifier.predict import CheckpointError, read_payload
 from classifier.preprocess import LineConfig
 
 __all__ = [
@@ -145,14 +145,7 @@ class LineReader:
     def load(cls, path: str | os.PathLike[str] | None = None) -> LineReader:
         """Load weights (default: the packaged ones) in eval mode. Raises :class:`CheckpointError`."""
         path = path if path is not None else default_line_weights_path()
-        try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-        except FileNotFoundError as exc:
-            raise CheckpointError(f"line weights file not found: {path}") from exc
-        except Exception as exc:  # torch raises many types for corrupt files
-            raise CheckpointError(f"cannot read line weights file {path}: {exc}") from exc
-        if not isinstance(payload, dict) or payload.get("format") != LINE_FORMAT:
-            raise CheckpointError(f"{path} is not a seqdigits line model ({LINE_FORMAT})")
+        payload = read_payload(path, LINE_FORMAT, what="line weights", kind="seqdigits line model")
         model = LineNet(width=int(payload["width"]), hidden=int(payload["hidden"]))
         try:
             model.load_state_dict(payload["state_dict"])

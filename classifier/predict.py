@@ -15,7 +15,7 @@ import torch
 from classifier.model import CLASSES, NOT_A_DIGIT, DigitNet, fuse_batchnorm
 from classifier.preprocess import PreprocessConfig, normalize_batch
 
-__all__ = ["CheckpointError", "DigitClassifier", "default_weights_path", "digit_probabilities", "load_checkpoint", "save_checkpoint"]
+__all__ = ["CheckpointError", "DigitClassifier", "default_weights_path", "digit_probabilities", "load_checkpoint", "read_payload", "save_checkpoint"]
 
 FORMAT = "seqdigits-digitnet/1"
 
@@ -53,16 +53,23 @@ def save_checkpoint(
     torch.save(payload, path)
 
 
-def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint` (tensors only, no pickled code)."""
+def read_payload(path: str | os.PathLike[str], fmt: str, *, what: str = "weights", kind: str = "seqdigits checkpoint") -> dict[str, Any]:
+    """The dict a checkpoint of format ``fmt`` holds (tensors only, no pickled code). Raises
+    :class:`CheckpointError` naming ``what`` file and the ``kind`` expected."""
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError as exc:
-        raise CheckpointError(f"weights file not found: {path}") from exc
+        raise CheckpointError(f"{what} file not found: {path}") from exc
     except Exception as exc:  # torch raises many types for corrupt files
-        raise CheckpointError(f"cannot read weights file {path}: {exc}") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a seqdigits checkpoint ({FORMAT})")
+        raise CheckpointError(f"cannot read {what} file {path}: {exc}") from exc
+    if not isinstance(payload, dict) or payload.get("format") != fmt:
+        raise CheckpointError(f"{path} is not a {kind} ({fmt})")
+    return payload
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint`."""
+    payload = read_payload(path, FORMAT)
     if tuple(payload.get("classes", ())) != CLASSES:
         raise CheckpointError(f"{path} was trained for classes {payload.get('classes')}, expected {list(CLASSES)}")
     return payload

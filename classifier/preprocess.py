@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -31,8 +31,26 @@ __all__ = [
 ]
 
 
+C = TypeVar("C", bound="_Constants")
+
+
+class _Constants:
+    """A frozen dataclass of constants that round-trips through a checkpoint as a plain dict."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls: type[C], data: dict[str, Any]) -> C:
+        """The constants in ``data``; keys this version does not know are ignored, missing ones keep their defaults."""
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
 @dataclass(frozen=True, slots=True)
-class PreprocessConfig:
+class PreprocessConfig(_Constants):
     """Constants of the normalization; they travel inside the checkpoint.
 
     Lengths are in pixels of the output frame unless named ``work``.
@@ -51,13 +69,6 @@ class PreprocessConfig:
     threshold: int = 96
     """Gray level (0-255) above which a pixel of a gray crop counts as ink."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PreprocessConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def _scale(image: npt.NDArray[np.uint8], width: int, height: int) -> npt.NDArray[np.uint8]:
@@ -155,7 +166,7 @@ def normalize_batch(
 
 
 @dataclass(frozen=True, slots=True)
-class LineConfig:
+class LineConfig(_Constants):
     """Constants of the whole-line normalization the line model reads; stored in its checkpoint."""
 
     height: int = 32
@@ -165,13 +176,6 @@ class LineConfig:
     pad: int = 4
     """Blank columns left and right of the writing."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LineConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def normalize_line(
