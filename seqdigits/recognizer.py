@@ -229,8 +229,11 @@ class Recognizer:
         # the rest of the string as read.
         variants = [digits[:j] + str(d) + digits[j + 1 :] for j in range(len(digits)) for d in range(10)]
         table = np.array(ctc_log_likelihoods(log_probs, variants)).reshape(len(digits), 10) if digits else np.zeros((0, 10))
-        table = np.exp(table - table.max(axis=1, keepdims=True))
-        table /= table.sum(axis=1, keepdims=True)
+        top = table.max(axis=1, keepdims=True)
+        # A string too long for the line's frames is impossible under the line model: its
+        # digits get probability 0 (and the reading is flagged), not NaN.
+        table = np.exp(table - np.where(np.isfinite(top), top, 0.0))
+        table /= np.maximum(table.sum(axis=1, keepdims=True), 1e-300)
         characters = []
         for j, i in enumerate(path):
             d = int(digits[j])

@@ -298,3 +298,14 @@ def test_a_thick_box_does_not_pass_for_big_writing(recognizer, mnist_test, angle
     page = cv2.warpAffine(page, rotation, (w, h), flags=cv2.INTER_LINEAR, borderValue=paper)
     assert page.shape[0] > 2 * recognizer.line_height
     assert recognizer.read(page).text == "06446"
+
+
+def test_a_string_the_line_model_cannot_fit_gets_zero_confidence_not_nan(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    line = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="wide"), seed=3).line("123")
+    prepared = recognizer._prepare(line.image)
+    probs = recognizer._classify([prepared.layout], recognizer.trust_whole)[0]
+    one_frame = np.log(np.full((1, 11), 1 / 11))  # room for one digit at most
+    reading = recognizer._reading(prepared, probs, one_frame, None, 0.9)
+    assert reading.text == "123"  # the CNN's path: the only string the lattice can spell
+    assert reading.confidence == 0.0 and reading.needs_review
+    assert all(c.confidence == 0.0 for c in reading.characters)
