@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from classifier.predict import CheckpointError, read_payload
+from classifier.predict import CheckpointError, read_payload, write_payload
 from classifier.preprocess import LineConfig
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "ctc_beam_search",
     "ctc_log_likelihoods",
     "default_line_weights_path",
+    "encode_texts",
     "frames",
     "save_line_checkpoint",
 ]
@@ -109,23 +110,15 @@ def save_line_checkpoint(
     path: str | os.PathLike[str], model: LineNet, *, width: int, hidden: int, config: LineConfig, temperature: float, metrics: dict[str, Any]
 ) -> None:
     """Write the line model with the normalization it was trained with and its calibration."""
-    payload = {
-        "format": LINE_FORMAT,
-        "width": width,
-        "hidden": hidden,
-        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-        "line": config.to_dict(),
-        "temperature": float(temperature),
-        "metrics": metrics,
-    }
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    torch.save(payload, path)
+    write_payload(
+        path, LINE_FORMAT, model,
+        width=width, hidden=hidden, line=config.to_dict(), temperature=float(temperature), metrics=metrics,
+    )
 
 
 def batch_lines(images: Sequence[npt.NDArray[np.uint8]]) -> tuple[torch.Tensor, torch.Tensor]:
     """Pad normalized lines (uint8 (32, W_i)) into float32 (N, 1, 32, W) and their frame counts (N,)."""
-    width = max(image.shape[1] for image in images)
-    width = -(-width // STRIDE) * STRIDE
+    width = frames(max(image.shape[1] for image in images)) * STRIDE
     x = np.zeros((len(images), 1, images[0].shape[0], width), np.float32)
     for i, image in enumerate(images):
         x[i, 0, :, : image.shape[1]] = image / np.float32(255.0)
@@ -170,6 +163,12 @@ class LineReader:
         return [out[i, : int(n)] for i, n in enumerate(lengths)]
 
 
+def encode_texts(texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Digit strings as CTC targets: their classes (digit d is d + 1), concatenated, and their lengths."""
+    targets = torch.tensor([int(ch) + 1 for text in texts for ch in text], dtype=torch.long)
+    return targets, torch.tensor([len(text) for text in texts], dtype=torch.long)
+
+
 def ctc_log_likelihoods(log_probs: npt.NDArray[np.float64], texts: Sequence[str]) -> list[float]:
     """log P(text | line) under CTC for each of ``texts`` (digit strings; "" is allowed).
 
@@ -180,8 +179,7 @@ def ctc_log_likelihoods(log_probs: npt.NDArray[np.float64], texts: Sequence[str]
         return []
     t = log_probs.shape[0]
     lp = torch.from_numpy(np.ascontiguousarray(log_probs)).unsqueeze(1).expand(t, len(texts), log_probs.shape[1])
-    targets = torch.tensor([int(ch) + 1 for text in texts for ch in text], dtype=torch.long)
-    lengths = torch.tensor([len(text) for text in texts], dtype=torch.long)
+    targets, lengths = encode_texts(texts)
     loss = F.ctc_loss(lp, targets, torch.full((len(texts),), t, dtype=torch.long), lengths, blank=BLANK, reduction="none")
     return [-float(v) for v in loss]
 

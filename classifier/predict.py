@@ -15,7 +15,7 @@ import torch
 from classifier.model import CLASSES, NOT_A_DIGIT, DigitNet, fuse_batchnorm
 from classifier.preprocess import PreprocessConfig, normalize_batch
 
-__all__ = ["CheckpointError", "DigitClassifier", "default_weights_path", "digit_probabilities", "load_checkpoint", "read_payload", "save_checkpoint"]
+__all__ = ["CheckpointError", "DigitClassifier", "default_weights_path", "digit_probabilities", "load_checkpoint", "read_payload", "save_checkpoint", "write_payload"]
 
 FORMAT = "seqdigits-digitnet/1"
 
@@ -39,18 +39,18 @@ def save_checkpoint(
     metrics: dict[str, Any],
 ) -> None:
     """Write weights, the preprocessing they were trained with, and the calibration."""
+    write_payload(
+        path, FORMAT, model,
+        classes=list(CLASSES), width=width, preprocess=preprocess.to_dict(), temperature=float(temperature), metrics=metrics,
+    )
+
+
+def write_payload(path: str | os.PathLike[str], fmt: str, model: torch.nn.Module, **fields: Any) -> None:
+    """Save ``model``'s weights (tensors only) as a checkpoint of format ``fmt`` with ``fields``
+    beside them; :func:`read_payload` reads it back."""
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    payload = {
-        "format": FORMAT,
-        "classes": list(CLASSES),
-        "width": width,
-        "state_dict": state,
-        "preprocess": preprocess.to_dict(),
-        "temperature": float(temperature),
-        "metrics": metrics,
-    }
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    torch.save(payload, path)
+    torch.save({"format": fmt, **fields, "state_dict": state}, path)
 
 
 def read_payload(path: str | os.PathLike[str], fmt: str, *, what: str = "weights", kind: str = "seqdigits checkpoint") -> dict[str, Any]:

@@ -34,7 +34,7 @@ from seqdigits.image import load_image
 
 T = TypeVar("T")
 
-__all__ = ["TrainConfig", "TrainResult", "build_pool", "evaluate", "fit_temperature", "run_jobs", "segmented_line", "split_train", "train"]
+__all__ = ["TrainConfig", "TrainResult", "build_pool", "evaluate", "fit_temperature", "minimize_temperature", "run_jobs", "segmented_line", "split_train", "train"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,19 +245,26 @@ def _logits(model: DigitNet, images: npt.NDArray[np.uint8], batch: int = 1000) -
     return torch.cat(outs)
 
 
-def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
-    """Temperature T minimizing the held-out negative log-likelihood of softmax(logits / T)."""
+def minimize_temperature(loss_at: Callable[[torch.Tensor], torch.Tensor]) -> float:
+    """The temperature T > 0 minimizing ``loss_at(T)`` (a held-out negative log-likelihood of
+    logits / T), by L-BFGS over log T; 1.0 if the search does not end on a finite T."""
     log_t = torch.zeros(1, requires_grad=True)
     optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=100)
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        loss = F.cross_entropy(logits / log_t.exp(), labels)
+        loss = loss_at(log_t.exp())
         loss.backward()
         return loss
 
     optimizer.step(closure)
-    return float(log_t.exp().item())
+    temperature = float(log_t.exp().item())
+    return temperature if math.isfinite(temperature) and temperature > 0 else 1.0
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """Temperature T minimizing the held-out negative log-likelihood of softmax(logits / T)."""
+    return minimize_temperature(lambda t: F.cross_entropy(logits / t, labels))
 
 
 def evaluate(logits: torch.Tensor, labels: npt.NDArray[np.int64]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ applies. The digits ``seqdigits train`` holds out are held out here too.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -22,9 +21,9 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from classifier.line_model import BLANK, LineNet, batch_lines, save_line_checkpoint
+from classifier.line_model import BLANK, LineNet, batch_lines, encode_texts, save_line_checkpoint
 from classifier.preprocess import LineConfig, normalize_line
-from classifier.train import run_jobs, segmented_line, split_train
+from classifier.train import minimize_temperature, run_jobs, segmented_line, split_train
 from datasets.mnist import load_mnist
 from datasets.synth import LineGenerator
 from segmentation import binarize, propose
@@ -121,28 +120,16 @@ def _accuracy(logits: list[torch.Tensor], items: list[tuple[npt.NDArray[np.uint8
 
 
 def _ctc(logits: torch.Tensor, lengths: torch.Tensor, texts: list[str], reduction: str = "mean") -> torch.Tensor:
-    targets = torch.tensor([int(ch) + 1 for text in texts for ch in text], dtype=torch.long)
-    target_lengths = torch.tensor([len(text) for text in texts], dtype=torch.long)
+    targets, target_lengths = encode_texts(texts)
     log_probs = F.log_softmax(logits, dim=-1).transpose(0, 1)
     return F.ctc_loss(log_probs, targets, lengths, target_lengths, blank=BLANK, reduction=reduction, zero_infinity=True)
 
 
 def _fit_line_temperature(logits: list[torch.Tensor], texts: list[str]) -> float:
     """Temperature T minimizing the held-out CTC negative log-likelihood of softmax(logits / T)."""
-    log_t = torch.zeros(1, requires_grad=True)
-    optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=100)
     padded = torch.nn.utils.rnn.pad_sequence(logits, batch_first=True)
     lengths = torch.tensor([len(lg) for lg in logits])
-
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
-        loss = _ctc(padded / log_t.exp(), lengths, texts, reduction="sum")
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    temperature = float(log_t.exp().item())
-    return temperature if math.isfinite(temperature) and temperature > 0 else 1.0
+    return minimize_temperature(lambda t: _ctc(padded / t, lengths, texts, reduction="sum"))
 
 
 def _stretched(image: npt.NDArray[np.uint8], factor: float) -> npt.NDArray[np.uint8]:

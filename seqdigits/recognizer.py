@@ -135,8 +135,9 @@ class Recognizer:
         if layout.empty:
             return _empty_reading(prepared, min_confidence, pattern)
         digit_p = digit_probabilities(probs)
-        best = digit_p.max(axis=1)
-        scores = [math.log(max(float(p), 1e-12)) + c.prior for p, c in zip(best, layout.candidates)]
+        # Candidate i read as digit d: the CNN's log-probability plus the cuts' geometric prior.
+        logs = np.log(np.maximum(digit_p, 1e-12)) + np.array([c.prior for c in layout.candidates])[:, None]
+        scores = logs.max(axis=1).tolist()
         # A whole component may be left out when the CNN calls it no digit, or when it is a small mark.
         skips = geometric_skip_scores(layout)
         for i, c in enumerate(layout.candidates):
@@ -156,7 +157,7 @@ class Recognizer:
             else:
                 unmet = True
         if line_log_probs is not None:
-            return self._line_reading(prepared, digit_p, skips, line_log_probs, steps, length, min_confidence, pattern)
+            return self._line_reading(prepared, digit_p, logs, skips, line_log_probs, steps, length, min_confidence, pattern)
         path = [i for i in steps if isinstance(i, int)]
         characters = []
         for i in path:
@@ -184,6 +185,7 @@ class Recognizer:
         self,
         prepared: _Prepared,
         digit_p: npt.NDArray[np.float64],
+        logs: npt.NDArray[np.float64],
         skips: list[float],
         log_probs: npt.NDArray[np.float64],
         segmented: tuple[int | str, ...],
@@ -192,7 +194,8 @@ class Recognizer:
         pattern: tuple[tuple[Token, ...], ...] | None,
     ) -> Reading:
         """The reading when a line model is loaded: the line model's best strings and the CNN's
-        best path compete (see :class:`Recognizer`); ``segmented`` is the CNN's path."""
+        best path compete (see :class:`Recognizer`); ``segmented`` is the CNN's path; ``logs``
+        (N, 10) the candidates' scores as each digit, as the CNN's path was scored."""
         layout = prepared.layout
         spelled = "".join(s if isinstance(s, str) else str(int(digit_p[s].argmax())) for s in segmented)
         texts = {spelled}
@@ -202,7 +205,6 @@ class Recognizer:
                 if pattern is not None:
                     texts.update(_spellings(text, pattern))
         ordered = sorted(texts)
-        logs = np.log(np.maximum(digit_p, 1e-12)) + np.array([c.prior for c in layout.candidates])[:, None]
         covers = decode_texts(layout, logs, ordered, skip_scores=skips)
         likelihoods = ctc_log_likelihoods(log_probs, [_digits(text) for text in ordered])
         # (combined score, text, its path, the line model's log-probability of its digits)
