@@ -179,15 +179,16 @@ def _train_lines(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from datasets.mnist import MnistError, load_mnist
+    from seqdigits.errors import WeightsError
     from seqdigits.evaluate import evaluate_digits, evaluate_lines
     from seqdigits.recognizer import load_recognizer
 
     try:
         test = load_mnist("test", args.data, download=args.download)
-    except MnistError as exc:
+        recognizer = load_recognizer(args.weights, line_weights=args.line_weights)
+    except (MnistError, WeightsError) as exc:
         print(f"seqdigits: error: {exc}", file=sys.stderr)
         return 2
-    recognizer = load_recognizer(args.weights, line_weights=args.line_weights)
     digits = evaluate_digits(recognizer, test)
     lines = evaluate_lines(recognizer, test, lines=args.lines, length=args.length, seed=args.seed)
     if args.json:

@@ -67,3 +67,14 @@ def test_read_with_a_pattern(photo, capsys) -> None:  # type: ignore[no-untyped-
     assert capsys.readouterr().out.split("\t")[0] == "2468"
     assert main(["read", str(photo), "--pattern", "four digits"]) == 2
     assert "cannot read pattern" in capsys.readouterr().err
+
+
+def test_missing_weights_are_an_error_not_a_traceback(photo, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import _data_dir
+
+    assert main(["eval", "--data", str(_data_dir()), "--lines", "1", "--line-weights", str(tmp_path / "no.pt")]) == 2
+    assert "line weights file not found" in capsys.readouterr().err
+    assert main(["read", str(photo), "--line-weights", str(tmp_path / "no.pt")]) == 2
+    assert "line weights file not found" in capsys.readouterr().err
+    assert main(["train-lines", "--data", str(tmp_path), "--output", str(tmp_path / "l.pt")]) == 2
+    assert "MNIST train files not found" in capsys.readouterr().err
