@@ -191,10 +191,11 @@ def _eval(args: argparse.Namespace) -> int:
         return 2
     digits = evaluate_digits(recognizer, test)
     lines = evaluate_lines(recognizer, test, lines=args.lines, length=args.length, seed=args.seed)
+    line_model = _line_model_figures(recognizer.line_reader.metrics) if recognizer.line_reader is not None else None
     if args.json:
         from dataclasses import asdict
 
-        print(json.dumps({"mnist_test": asdict(digits), "lines": [asdict(r) for r in lines]}))
+        print(json.dumps({"mnist_test": asdict(digits), "line_model": line_model, "lines": [asdict(r) for r in lines]}))
         return 0
     print(f"MNIST test accuracy: {digits.accuracy:.4%} ({digits.count} digits)")
     print("per class: " + "  ".join(f"{d}:{a:.4f}" for d, a in enumerate(digits.per_class)))
@@ -202,11 +203,22 @@ def _eval(args: argparse.Namespace) -> int:
     print("      " + " ".join(f"{d:>5}" for d in range(10)))
     for d, row in enumerate(digits.confusion):
         print(f"  {d}:  " + " ".join(f"{v:>5}" for v in row))
+    if line_model is not None:
+        print(
+            f"line model alone, as measured when it was trained: sequence accuracy {line_model['validation_sequence_accuracy']:.4f} "
+            f"on lines of held-out training digits, {line_model['test_sequence_accuracy']:.4f} on lines of MNIST test digits"
+        )
     print(f"\ngenerated {args.length}-digit lines from MNIST test digits, {args.lines} per gap kind:")
     print(f"  {'gap':<12} {'sequence':>9} {'character':>10} {'median ms':>10}")
     for r in lines:
         print(f"  {r.gap:<12} {r.sequence_accuracy:>9.3f} {r.character_accuracy:>10.3f} {r.median_ms:>10.1f}")
     return 0
+
+
+def _line_model_figures(metrics: dict[str, object]) -> dict[str, object] | None:
+    """The line model's figures from its checkpoint (None for a checkpoint that records none)."""
+    keys = ("validation_sequence_accuracy", "test_sequence_accuracy", "temperature", "training_lines")
+    return {key: metrics[key] for key in keys} if all(key in metrics for key in keys) else None
 
 
 def _serve(args: argparse.Namespace) -> int:

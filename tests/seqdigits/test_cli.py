@@ -55,6 +55,12 @@ def test_eval_reports_accuracy(capsys, mnist_test, monkeypatch) -> None:  # type
     report = json.loads(capsys.readouterr().out)
     assert report["mnist_test"]["accuracy"] >= 0.995
     assert [r["gap"] for r in report["lines"]] == ["wide", "separated", "kissing", "touching", "overlapping", "mixed"]
+    # The line model's own figures come from its checkpoint.
+    from classifier.line_model import LineReader
+
+    recorded = LineReader.load().metrics
+    assert report["line_model"]["test_sequence_accuracy"] == recorded["test_sequence_accuracy"]
+    assert report["line_model"]["validation_sequence_accuracy"] == recorded["validation_sequence_accuracy"]
 
 
 def test_train_reports_missing_data(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
