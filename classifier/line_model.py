@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from classifier.predict import CheckpointError, read_payload, write_payload
+from classifier.predict import load_weights, read_payload, write_payload
 from classifier.preprocess import LineConfig
 
 __all__ = [
@@ -140,10 +140,7 @@ class LineReader:
         path = path if path is not None else default_line_weights_path()
         payload = read_payload(path, LINE_FORMAT, what="line weights", kind="seqdigits line model")
         model = LineNet(width=int(payload["width"]), hidden=int(payload["hidden"]))
-        try:
-            model.load_state_dict(payload["state_dict"])
-        except (RuntimeError, KeyError) as exc:
-            raise CheckpointError(f"line weights do not fit the network: {exc}") from exc
+        load_weights(model, payload, what="line weights")
         return cls(
             model=model.eval(),
             config=LineConfig.from_dict(payload["line"]),

@@ -15,7 +15,7 @@ import torch
 from classifier.model import CLASSES, NOT_A_DIGIT, DigitNet, fuse_batchnorm
 from classifier.preprocess import PreprocessConfig, normalize_batch
 
-__all__ = ["CheckpointError", "DigitClassifier", "default_weights_path", "digit_probabilities", "load_checkpoint", "read_payload", "save_checkpoint", "write_payload"]
+__all__ = ["CheckpointError", "DigitClassifier", "default_weights_path", "digit_probabilities", "load_checkpoint", "load_weights", "read_payload", "save_checkpoint", "write_payload"]
 
 FORMAT = "seqdigits-digitnet/1"
 
@@ -67,6 +67,15 @@ def read_payload(path: str | os.PathLike[str], fmt: str, *, what: str = "weights
     return payload
 
 
+def load_weights(model: torch.nn.Module, payload: dict[str, Any], *, what: str = "weights") -> None:
+    """Put a checkpoint's ``state_dict`` into ``model``; :class:`CheckpointError` naming ``what``
+    when the tensors do not fit the network."""
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except (RuntimeError, KeyError) as exc:
+        raise CheckpointError(f"{what} do not fit the network: {exc}") from exc
+
+
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint`."""
     payload = read_payload(path, FORMAT)
@@ -92,10 +101,7 @@ class DigitClassifier:
         BatchNorm layers into the convolutions (inference only ever uses the running statistics)."""
         payload = load_checkpoint(path if path is not None else default_weights_path())
         model = DigitNet(width=int(payload["width"]))
-        try:
-            model.load_state_dict(payload["state_dict"])
-        except (RuntimeError, KeyError) as exc:
-            raise CheckpointError(f"weights do not fit the network: {exc}") from exc
+        load_weights(model, payload)
         model.eval()
         return cls(
             # Channels-last activations: oneDNN's convolutions and pooling run about twice as
