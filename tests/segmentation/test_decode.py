@@ -62,15 +62,19 @@ def test_parse_pattern() -> None:
             parse_pattern(bad)
 
 
-def test_pattern_decoding_counts_digits_and_places_separators() -> None:
-    from segmentation.decode import decode_pattern, parse_pattern
-
-    # Atoms 0-4, with atom 2 a dash: flat, mid-height.
+def _dash_layout() -> tuple[LineLayout, list[tuple[int, int]]]:
+    """Atoms 0-4, with atom 2 a dash (flat, mid-height); candidates: each atom, and atoms 0-1 together."""
     boxes = [Box(0, 0, 10, 10), Box(12, 0, 10, 10), Box(24, 4, 6, 2), Box(32, 0, 10, 10), Box(44, 0, 10, 10)]
     atom_list = tuple(Atom(i, b, np.ones((b.height, b.width), bool), False, False) for i, b in enumerate(boxes))
     spans = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (0, 2)]
     cands = tuple(Candidate(s, e, np.zeros((1, 1), np.uint8), Box(0, 0, 1, 1), 0.0) for s, e in spans)
-    layout = LineLayout(atoms=atom_list, candidates=cands, line_height=10.0, angle=0.0, scale=1.0)
+    return LineLayout(atoms=atom_list, candidates=cands, line_height=10.0, angle=0.0, scale=1.0), spans
+
+
+def test_pattern_decoding_counts_digits_and_places_separators() -> None:
+    from segmentation.decode import decode_pattern, parse_pattern
+
+    layout, _ = _dash_layout()
     scores = [-0.1, -0.1, -9.0, -0.1, -0.1, -3.0]
     found = decode_pattern(layout, scores, parse_pattern(r"\d{2}-\d{2}")[0])
     assert found is not None and found[0] == (0, 1, "-", 3, 4)
@@ -129,12 +133,7 @@ def test_decode_texts_finds_the_best_cover_spelling_each_text(seed: int) -> None
 def test_decode_texts_spells_separators() -> None:
     from segmentation.decode import decode_texts
 
-    # Atoms 0-4, with atom 2 a dash: flat, mid-height; a wide gap before atom 3 of the second layout.
-    boxes = [Box(0, 0, 10, 10), Box(12, 0, 10, 10), Box(24, 4, 6, 2), Box(32, 0, 10, 10), Box(44, 0, 10, 10)]
-    atom_list = tuple(Atom(i, b, np.ones((b.height, b.width), bool), False, False) for i, b in enumerate(boxes))
-    spans = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (0, 2)]
-    cands = tuple(Candidate(s, e, np.zeros((1, 1), np.uint8), Box(0, 0, 1, 1), 0.0) for s, e in spans)
-    layout = LineLayout(atoms=atom_list, candidates=cands, line_height=10.0, angle=0.0, scale=1.0)
+    layout, spans = _dash_layout()
     digit_scores = np.full((len(spans), 10), -5.0)
     for i, d in enumerate([1, 2, 7, 3, 4, 8]):
         digit_scores[i, d] = -0.1
@@ -149,6 +148,7 @@ def test_decode_texts_spells_separators() -> None:
         decode_texts(layout, digit_scores, ["12a"])
     with pytest.raises(ValueError):
         decode_texts(layout, digit_scores[:2], ["12"])
+    # A wide gap before atom 2.
     wide = LineLayout(
         atoms=tuple(Atom(i, Box(x, 0, 10, 10), np.ones((10, 10), bool), False, False) for i, x in enumerate([0, 12, 40, 52])),
         candidates=tuple(Candidate(i, i + 1, np.zeros((1, 1), np.uint8), Box(0, 0, 1, 1), 0.0) for i in range(4)),
