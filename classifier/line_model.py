@@ -9,10 +9,11 @@ still say where each digit stands.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,21 +25,29 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from classifier.predict import load_weights, read_payload, write_payload
+from classifier.predict import CheckpointError, load_weights, read_payload, write_payload
 from classifier.preprocess import LineConfig
 
 __all__ = [
     "BLANK",
+    "ENSEMBLE_FORMAT",
     "LINE_FORMAT",
+    "LineEnsemble",
     "LineNet",
     "LineReader",
+    "LineWeights",
     "batch_lines",
     "ctc_beam_search",
     "ctc_log_likelihoods",
+    "default_line_ensemble_path",
     "default_line_weights_path",
     "encode_texts",
+    "ensemble_candidates",
+    "ensemble_log_likelihoods",
     "frames",
+    "load_line_ensemble",
     "save_line_checkpoint",
+    "write_line_ensemble",
 ]
 
 LINE_FORMAT = "seqdigits-linenet/1"
@@ -102,8 +111,14 @@ class LineNet(nn.Module):
 
 
 def default_line_weights_path() -> Path:
-    """The line model shipped inside the package (``classifier/weights/linenet.pt``)."""
+    """The first line model shipped inside the package (``classifier/weights/linenet.pt``)."""
     return Path(str(resources.files("classifier") / "weights" / "linenet.pt"))
+
+
+def default_line_ensemble_path() -> Path:
+    """The ensemble of line models the recognizer reads with by default
+    (``classifier/weights/linenets.json``, see :func:`load_line_ensemble`)."""
+    return Path(str(resources.files("classifier") / "weights" / "linenets.json"))
 
 
 def save_line_checkpoint(
@@ -148,16 +163,92 @@ class LineReader:
             metrics=dict(payload.get("metrics", {})),
         )
 
-    def log_probs(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[npt.NDArray[np.float64]]:
+    def log_probs(self, images: Sequence[npt.NDArray[np.uint8]], *, sharpen: float = 1.0) -> list[npt.NDArray[np.float64]]:
         """Calibrated per-frame log-probabilities, float64 (frames, 11) per normalized line
-        (:func:`~classifier.preprocess.normalize_line`); one forward pass for all of them."""
+        (:func:`~classifier.preprocess.normalize_line`); one forward pass for all of them.
+        ``sharpen``: a further temperature, an ensemble's (see :class:`LineEnsemble`)."""
         if not images:
             return []
         x, lengths = batch_lines(images)
         with torch.inference_mode():
-            logits = self.model(x, lengths).double() / self.temperature
+            logits = self.model(x, lengths).double() / (self.temperature * sharpen)
             out = F.log_softmax(logits, dim=-1).numpy()
         return [out[i, : int(n)] for i, n in enumerate(lengths)]
+
+
+#: The format tag of an ensemble file (JSON).
+ENSEMBLE_FORMAT = "seqdigits-line-ensemble/1"
+
+
+@dataclass(frozen=True, slots=True)
+class LineEnsemble:
+    """Line models that read together. A string's probability is the mean of the models'
+    probabilities (:func:`ensemble_log_likelihoods`), each model's frame distributions first
+    sharpened by 1 / ``temperature``: an even mixture of calibrated models is under-confident,
+    so the ensemble has a temperature of its own, fitted on held-out lines
+    (``seqdigits fit-ensemble``). One model with temperature 1 reads as that model alone."""
+
+    readers: tuple[LineReader, ...]
+    temperature: float = 1.0
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.readers:
+            raise ValueError("a line ensemble needs at least one line model")
+        if not (math.isfinite(self.temperature) and self.temperature > 0.0):
+            raise ValueError(f"the ensemble's temperature must be positive, got {self.temperature}")
+
+
+LineWeights = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
+"""Line weights: an ensemble file (``.json``), one line-model checkpoint, several checkpoints
+(an ensemble with temperature 1), or None for the packaged ensemble."""
+
+
+def load_line_ensemble(weights: LineWeights = None) -> LineEnsemble:
+    """Load line models as :data:`LineWeights` says (default: the packaged ensemble).
+    Raises :class:`CheckpointError`, also for an empty list."""
+    if weights is None:
+        return _read_ensemble(default_line_ensemble_path())
+    if isinstance(weights, (str, os.PathLike)):
+        return _read_ensemble(weights) if Path(weights).suffix == ".json" else LineEnsemble((LineReader.load(weights),))
+    paths = list(weights)
+    if not paths:
+        raise CheckpointError("no line weights given (an empty list)")
+    if len(paths) == 1:
+        return load_line_ensemble(paths[0])
+    if any(Path(path).suffix == ".json" for path in paths):
+        raise CheckpointError("an ensemble file (.json) is line weights on its own; list checkpoints or give one ensemble file")
+    return LineEnsemble(tuple(LineReader.load(path) for path in paths))
+
+
+def write_line_ensemble(
+    path: str | os.PathLike[str], models: Sequence[str | os.PathLike[str]], *, temperature: float, metrics: dict[str, Any]
+) -> None:
+    """Write an ensemble file: its models' paths (relative to the file, so that the package and
+    a copied folder keep working), its temperature and the figures measured when it was fitted."""
+    folder = Path(path).resolve().parent
+    names = [os.path.relpath(Path(model).resolve(), folder) for model in models]
+    document = {"format": ENSEMBLE_FORMAT, "models": names, "temperature": float(temperature), "metrics": metrics}
+    Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+def _read_ensemble(path: str | os.PathLike[str]) -> LineEnsemble:
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CheckpointError(f"line ensemble not found: {path}") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"cannot read line ensemble {path}: {exc}") from exc
+    if not isinstance(document, dict) or document.get("format") != ENSEMBLE_FORMAT:
+        raise CheckpointError(f"{path} is not a seqdigits line ensemble ({ENSEMBLE_FORMAT})")
+    models, temperature = document.get("models"), document.get("temperature", 1.0)
+    if not (isinstance(models, list) and models and all(isinstance(m, str) for m in models)):
+        raise CheckpointError(f"{path}: 'models' must be a non-empty list of checkpoint paths")
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not (math.isfinite(temperature) and temperature > 0):
+        raise CheckpointError(f"{path}: 'temperature' must be a positive number, got {temperature!r}")
+    folder = Path(path).parent
+    readers = tuple(LineReader.load(folder / model) for model in models)
+    return LineEnsemble(readers, float(temperature), dict(document.get("metrics") or {}))
 
 
 def encode_texts(texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -179,6 +270,31 @@ def ctc_log_likelihoods(log_probs: npt.NDArray[np.float64], texts: Sequence[str]
     targets, lengths = encode_texts(texts)
     loss = F.ctc_loss(lp, targets, torch.full((len(texts),), t, dtype=torch.long), lengths, blank=BLANK, reduction="none")
     return [-float(v) for v in loss]
+
+
+def ensemble_log_likelihoods(log_probs: Sequence[npt.NDArray[np.float64]], texts: Sequence[str]) -> npt.NDArray[np.float64]:
+    """log P(text | line) under an even mixture of line models, for each of ``texts``.
+
+    ``log_probs``: one float (frames, 11) array per model, for the same line (each already
+    sharpened by the ensemble's temperature, see :class:`LineEnsemble`). The mixture's
+    probability of a text is the mean of the models' probabilities. With one model,
+    :func:`ctc_log_likelihoods` as it is. Returns float64 (len(texts),).
+    """
+    each = np.array([ctc_log_likelihoods(lp, texts) for lp in log_probs], np.float64).reshape(len(log_probs), len(texts))
+    if len(log_probs) == 1:
+        return each[0]
+    top = each.max(axis=0)
+    # A text impossible under every model (too long for the line) stays impossible, not NaN.
+    shift = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        return shift + np.log(np.exp(each - shift).mean(axis=0))
+
+
+def ensemble_candidates(log_probs: Sequence[npt.NDArray[np.float64]], *, width: int = 6) -> list[str]:
+    """The texts any model's beam search (``width``) finds for one line, each once, in the order
+    found: the strings an ensemble's reading chooses among."""
+    found = (text for lp in log_probs for text, _ in ctc_beam_search(lp, width=width))
+    return list(dict.fromkeys(found))
 
 
 def ctc_beam_search(log_probs: npt.NDArray[np.float64], *, width: int = 6, floor: float = 1e-4) -> list[tuple[str, float]]:

@@ -21,14 +21,24 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from classifier.line_model import BLANK, LineNet, batch_lines, encode_texts, save_line_checkpoint
+from classifier.line_model import (
+    BLANK,
+    LineNet,
+    batch_lines,
+    encode_texts,
+    ensemble_candidates,
+    ensemble_log_likelihoods,
+    load_line_ensemble,
+    save_line_checkpoint,
+    write_line_ensemble,
+)
 from classifier.preprocess import LineConfig, normalize_line
 from classifier.train import minimize_temperature, run_jobs, segmented_line, split_train
 from datasets.mnist import load_mnist
 from datasets.synth import LineGenerator
 from segmentation import binarize, propose
 
-__all__ = ["LineTrainConfig", "LineTrainResult", "build_lines", "train_lines"]
+__all__ = ["EnsembleFitConfig", "EnsembleFitResult", "LineTrainConfig", "LineTrainResult", "build_lines", "fit_ensemble", "train_lines"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +66,9 @@ class LineTrainConfig:
     validation: int = 5000
     """Held-out training digits; the same ones ``seqdigits train`` holds out at the same seed."""
     seed: int = 0
+    split_seed: int = 0
+    """Seed of the held-out digits' draw. Models of an ensemble differ in ``seed`` but hold out
+    the same digits, so none of them has trained on the digits that fit and judge the ensemble."""
     threads: int = 0
     """Torch threads and line-building processes; 0 means all cores."""
     download: bool = False
@@ -147,7 +160,11 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
 
     train_split = load_mnist("train", config.data_dir, download=config.download)
     test_split = load_mnist("test", config.data_dir, download=config.download)
+    # Drawn from ``rng`` whatever ``split_seed`` is, so that a run's random stream (and the
+    # shipped seed-0 model) does not depend on it.
     val_idx, fit_idx = split_train(len(train_split), config.validation, rng)
+    if config.split_seed != config.seed:
+        val_idx, fit_idx = split_train(len(train_split), config.validation, np.random.default_rng(config.split_seed))
     with tqdm(total=3, desc="building lines", unit="set", disable=not progress) as bar:
         fit = build_lines(train_split.images[fit_idx], train_split.labels[fit_idx], lines=config.lines, config=line_config, seed=config.seed + 11, workers=threads)
         bar.update(1)
@@ -206,5 +223,140 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
         test_accuracy=test_accuracy,
         temperature=temperature,
         seconds=seconds,
+        metrics=metrics,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EnsembleFitConfig:
+    """What fitting an ensemble's temperature depends on; stored in the ensemble file."""
+
+    models: tuple[str, ...]
+    """Line-model checkpoints, all trained with the same held-out digits (``split_seed``)."""
+    data_dir: str | None = None
+    output: str = "classifier/weights/linenets.json"
+    lines: int = 2000
+    """Lines of the held-out training digits: fit the temperature, report accuracy."""
+    test_lines: int = 1000
+    """Lines of MNIST test digits, for the report only."""
+    validation: int = 5000
+    split_seed: int = 0
+    """The held-out digits: the same draw as ``seqdigits train-lines --split-seed``."""
+    seed: int = 0
+    threads: int = 0
+    download: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EnsembleFitResult:
+    path: str
+    temperature: float
+    validation_accuracy: float
+    test_accuracy: float
+    member_validation_accuracy: tuple[float, ...]
+    member_test_accuracy: tuple[float, ...]
+    metrics: dict[str, Any]
+
+
+def _held_out_seed(metrics: dict[str, Any]) -> int | None:
+    """The seed of the digits a line model held out, as its checkpoint records it (None: not recorded)."""
+    config = metrics.get("config")
+    if not isinstance(config, dict) or "seed" not in config:
+        return None
+    return int(config.get("split_seed", config["seed"]))
+
+
+def _mixture_nll(log_probs: list[torch.Tensor], lengths: torch.Tensor, texts: list[str], temperature: torch.Tensor) -> torch.Tensor:
+    """Summed negative log-likelihood of ``texts`` under the even mixture of the models whose
+    (N, frames, 11) log-probabilities are given, each sharpened by 1 / ``temperature``."""
+    targets, target_lengths = encode_texts(texts)
+    each = torch.stack([
+        -F.ctc_loss(F.log_softmax(lp / temperature, dim=-1).transpose(0, 1), targets, lengths, target_lengths, blank=BLANK, reduction="none")
+        for lp in log_probs
+    ])
+    return -(torch.logsumexp(each, dim=0) - np.log(len(log_probs))).sum()
+
+
+def fit_ensemble(config: EnsembleFitConfig, *, progress: bool = True) -> EnsembleFitResult:
+    """Fit the temperature of an ensemble of line models on lines of held-out training digits
+    (minimum mixture negative log-likelihood) and write the ensemble file ``config.output``.
+    Raises ValueError for models that held out other digits or normalize lines differently."""
+    start = time.perf_counter()
+    threads = config.threads or os.cpu_count() or 1
+    torch.set_num_threads(threads)
+    ensemble = load_line_ensemble(list(config.models))
+    for path, reader in zip(config.models, ensemble.readers):
+        held_out = _held_out_seed(reader.metrics)
+        if held_out is not None and held_out != config.split_seed:
+            raise ValueError(f"{path} held out the digits of split seed {held_out}, not {config.split_seed}: it trained on digits the fit needs unseen")
+    line_config = ensemble.readers[0].config
+    if any(reader.config != line_config for reader in ensemble.readers):
+        raise ValueError("the models normalize lines differently; an ensemble's models must share their line normalization")
+
+    train_split = load_mnist("train", config.data_dir, download=config.download)
+    test_split = load_mnist("test", config.data_dir, download=config.download)
+    val_idx, _ = split_train(len(train_split), config.validation, np.random.default_rng(config.split_seed))
+    with tqdm(total=2, desc="building lines", unit="set", disable=not progress) as bar:
+        val = build_lines(train_split.images[val_idx], train_split.labels[val_idx], lines=config.lines, config=line_config, seed=config.seed + 21, workers=threads)
+        bar.update(1)
+        test = build_lines(test_split.images, test_split.labels, lines=config.test_lines, config=line_config, seed=config.seed + 23, workers=threads)
+        bar.update(1)
+
+    def per_line(items: list[tuple[npt.NDArray[np.uint8], str]], sharpen: float) -> list[list[npt.NDArray[np.float64]]]:
+        per_model = [reader.log_probs([image for image, _ in items], sharpen=sharpen) for reader in ensemble.readers]
+        return [list(lps) for lps in zip(*per_model)]
+
+    val_lp = per_line(val, 1.0)
+    texts = [text for _, text in val]
+    each = [ensemble_log_likelihoods(lps, [text]) for lps, text in zip(val_lp, texts)]
+    # A text too long for its line's frames is impossible at any temperature: left out of the fit.
+    usable = [i for i, ll in enumerate(each) if np.isfinite(ll[0])]
+    lengths = torch.tensor([len(val_lp[i][0]) for i in usable])
+    stacked = [
+        torch.nn.utils.rnn.pad_sequence([torch.from_numpy(val_lp[i][k]) for i in usable], batch_first=True)
+        for k in range(len(ensemble.readers))
+    ]
+    fit_texts = [texts[i] for i in usable]
+    temperature = minimize_temperature(lambda t: _mixture_nll(stacked, lengths, fit_texts, t.double()))
+    with torch.no_grad():
+        nll_before = float(_mixture_nll(stacked, lengths, fit_texts, torch.tensor(1.0, dtype=torch.float64))) / len(usable)
+        nll_after = float(_mixture_nll(stacked, lengths, fit_texts, torch.tensor(temperature, dtype=torch.float64))) / len(usable)
+
+    def accuracy(items: list[tuple[npt.NDArray[np.uint8], str]], lps_per_line: list[list[npt.NDArray[np.float64]]], members: list[int]) -> float:
+        right = 0
+        for (_, text), lps in zip(items, lps_per_line):
+            chosen = [lps[k] for k in members]
+            candidates = ensemble_candidates(chosen)
+            scores = ensemble_log_likelihoods(chosen, candidates)
+            right += bool(candidates) and candidates[int(np.argmax(scores))] == text
+        return right / max(1, len(items))
+
+    val_sharp, test_sharp = per_line(val, temperature), per_line(test, temperature)
+    everyone = list(range(len(ensemble.readers)))
+    validation_accuracy, test_accuracy = accuracy(val, val_sharp, everyone), accuracy(test, test_sharp, everyone)
+    test_plain = per_line(test, 1.0)
+    member_validation = tuple(accuracy(val, val_lp, [k]) for k in everyone)
+    member_test = tuple(accuracy(test, test_plain, [k]) for k in everyone)
+    seconds = time.perf_counter() - start
+    metrics = {
+        "validation_sequence_accuracy": validation_accuracy,
+        "test_sequence_accuracy": test_accuracy,
+        "member_validation_sequence_accuracy": list(member_validation),
+        "member_test_sequence_accuracy": list(member_test),
+        "temperature": temperature,
+        "nll_per_line_at_temperature_1": nll_before,
+        "nll_per_line_fitted": nll_after,
+        "fit_lines": len(usable),
+        "seconds": round(seconds, 1),
+        "config": {**asdict(config), "models": list(config.models)},
+    }
+    write_line_ensemble(config.output, config.models, temperature=temperature, metrics=metrics)
+    return EnsembleFitResult(
+        path=str(Path(config.output)),
+        temperature=temperature,
+        validation_accuracy=validation_accuracy,
+        test_accuracy=test_accuracy,
+        member_validation_accuracy=member_validation,
+        member_test_accuracy=member_test,
         metrics=metrics,
     )

@@ -19,6 +19,9 @@ def _positive(text: str) -> int:
     return value
 
 
+_LINE_WEIGHTS_HELP = "line weights to use instead of the packaged ensemble: an ensemble file (.json) or a line-model checkpoint; repeat it to read with several checkpoints"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seqdigits", description="Read strings of handwritten digits from images.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -30,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     read.add_argument("--pattern", help=r"expected format, e.g. '\d{5}' or '\d{5}-\d{4}|\d{5}'")
     read.add_argument("--debug-dir", type=Path, help="write each image with its boxes, digits and confidences here")
     read.add_argument("--weights", type=Path, help="digit CNN checkpoint to use instead of the packaged one")
-    read.add_argument("--line-weights", type=Path, help="line model checkpoint to use instead of the packaged one")
+    read.add_argument("--line-weights", type=Path, action="append", help=_LINE_WEIGHTS_HELP)
     read.add_argument("--min-confidence", type=float, default=0.9, help="flag readings less likely to be right (default 0.9)")
 
     train = sub.add_parser("train", help="train the digit classifier on MNIST and write a checkpoint")
@@ -48,14 +51,24 @@ def _parser() -> argparse.ArgumentParser:
     lines.add_argument("--output", default="classifier/weights/linenet.pt", help="checkpoint path to write")
     lines.add_argument("--lines", type=_positive, help="training lines (default: 60000)")
     lines.add_argument("--epochs", type=float, help="passes over the training lines (default: 5)")
-    lines.add_argument("--seed", type=int, default=0)
+    lines.add_argument("--seed", type=int, default=0, help="seed of the model's initialization and its training lines")
+    lines.add_argument("--split-seed", type=int, default=0, help="seed of the held-out digits' draw; keep it for every model of an ensemble (default 0)")
     lines.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
+
+    ens = sub.add_parser("fit-ensemble", help="fit the temperature of an ensemble of line models and write its ensemble file")
+    ens.add_argument("--line-weights", type=Path, action="append", required=True, help="a line-model checkpoint of the ensemble; repeat it for each")
+    ens.add_argument("--data", help="MNIST directory (default: $SEQDIGITS_DATA or the cache)")
+    ens.add_argument("--download", action="store_true", help="download MNIST (checksums verified) if missing")
+    ens.add_argument("--output", default="classifier/weights/linenets.json", help="ensemble file to write (JSON)")
+    ens.add_argument("--lines", type=_positive, help="lines of held-out training digits to fit on (default: 2000)")
+    ens.add_argument("--split-seed", type=int, default=0, help="the held-out digits, as the models were trained with (default 0)")
+    ens.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
 
     ev = sub.add_parser("eval", help="MNIST test accuracy and sequence accuracy on generated lines")
     ev.add_argument("--data", help="MNIST directory (default: $SEQDIGITS_DATA or the cache)")
     ev.add_argument("--download", action="store_true")
     ev.add_argument("--weights", type=Path)
-    ev.add_argument("--line-weights", type=Path)
+    ev.add_argument("--line-weights", type=Path, action="append", help=_LINE_WEIGHTS_HELP)
     ev.add_argument("--lines", type=_positive, default=200, help="generated lines per gap kind")
     ev.add_argument("--length", type=_positive, default=5, help="digits per generated line")
     ev.add_argument("--seed", type=int, default=0)
@@ -66,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=_positive, default=1, help="worker processes, each with its own model")
     serve.add_argument("--weights", type=Path)
-    serve.add_argument("--line-weights", type=Path)
+    serve.add_argument("--line-weights", type=Path, action="append", help=_LINE_WEIGHTS_HELP)
     serve.add_argument("--max-upload-mb", type=float, default=10.0, help="largest accepted request body")
     return parser
 
@@ -161,6 +174,7 @@ def _train_lines(args: argparse.Namespace) -> int:
         lines=defaults.lines if args.lines is None else args.lines,
         epochs=defaults.epochs if args.epochs is None else args.epochs,
         seed=args.seed,
+        split_seed=args.split_seed,
         threads=args.threads,
         download=args.download,
     )
@@ -173,6 +187,34 @@ def _train_lines(args: argparse.Namespace) -> int:
         f"wrote {result.path} ({os.path.getsize(result.path) / 1e6:.2f} MB): sequence accuracy "
         f"{result.validation_accuracy:.4f} on held-out training digits, {result.test_accuracy:.4f} on MNIST test digits, "
         f"temperature {result.temperature:.3f}, {result.seconds / 60:.1f} min"
+    )
+    return 0
+
+
+def _fit_ensemble(args: argparse.Namespace) -> int:
+    from classifier.predict import CheckpointError
+    from classifier.train_line import EnsembleFitConfig, fit_ensemble
+    from datasets.mnist import MnistError
+
+    defaults = EnsembleFitConfig(models=())
+    config = EnsembleFitConfig(
+        models=tuple(str(path) for path in args.line_weights),
+        data_dir=args.data,
+        output=args.output,
+        lines=defaults.lines if args.lines is None else args.lines,
+        split_seed=args.split_seed,
+        threads=args.threads,
+        download=args.download,
+    )
+    try:
+        result = fit_ensemble(config)
+    except (MnistError, CheckpointError, ValueError) as exc:
+        print(f"seqdigits: error: {exc}", file=sys.stderr)
+        return 2
+    members = ", ".join(f"{v:.4f}/{t:.4f}" for v, t in zip(result.member_validation_accuracy, result.member_test_accuracy))
+    print(
+        f"wrote {result.path}: temperature {result.temperature:.3f}; sequence accuracy {result.validation_accuracy:.4f} on held-out "
+        f"training digits, {result.test_accuracy:.4f} on MNIST test digits (each model alone: {members})"
     )
     return 0
 
@@ -191,11 +233,13 @@ def _eval(args: argparse.Namespace) -> int:
         return 2
     digits = evaluate_digits(recognizer, test)
     lines = evaluate_lines(recognizer, test, lines=args.lines, length=args.length, seed=args.seed)
-    line_model = _line_model_figures(recognizer.line_reader.metrics) if recognizer.line_reader is not None else None
+    ensemble = recognizer.lines
+    line_models = [_recorded(reader.metrics, _LINE_MODEL_KEYS) for reader in ensemble.readers] if ensemble is not None else []
+    ensemble_figures = _recorded(ensemble.metrics, _ENSEMBLE_KEYS) if ensemble is not None and len(ensemble.readers) > 1 else None
     if args.json:
         from dataclasses import asdict
 
-        print(json.dumps({"mnist_test": asdict(digits), "line_model": line_model, "lines": [asdict(r) for r in lines]}))
+        print(json.dumps({"mnist_test": asdict(digits), "line_models": line_models, "line_ensemble": ensemble_figures, "lines": [asdict(r) for r in lines]}))
         return 0
     print(f"MNIST test accuracy: {digits.accuracy:.4%} ({digits.count} digits)")
     print("per class: " + "  ".join(f"{d}:{a:.4f}" for d, a in enumerate(digits.per_class)))
@@ -203,10 +247,18 @@ def _eval(args: argparse.Namespace) -> int:
     print("      " + " ".join(f"{d:>5}" for d in range(10)))
     for d, row in enumerate(digits.confusion):
         print(f"  {d}:  " + " ".join(f"{v:>5}" for v in row))
-    if line_model is not None:
+    for k, figures in enumerate(line_models, 1):
+        if figures is not None:
+            print(
+                f"line model {k} of {len(line_models)} alone, as measured when it was trained: sequence accuracy "
+                f"{figures['validation_sequence_accuracy']:.4f} on lines of held-out training digits, "
+                f"{figures['test_sequence_accuracy']:.4f} on lines of MNIST test digits"
+            )
+    if ensemble_figures is not None:
         print(
-            f"line model alone, as measured when it was trained: sequence accuracy {line_model['validation_sequence_accuracy']:.4f} "
-            f"on lines of held-out training digits, {line_model['test_sequence_accuracy']:.4f} on lines of MNIST test digits"
+            f"line models together, as measured when fitted (temperature {ensemble_figures['temperature']:.3f}): sequence accuracy "
+            f"{ensemble_figures['validation_sequence_accuracy']:.4f} on lines of held-out training digits, "
+            f"{ensemble_figures['test_sequence_accuracy']:.4f} on lines of MNIST test digits"
         )
     print(f"\ngenerated {args.length}-digit lines from MNIST test digits, {args.lines} per gap kind:")
     print(f"  {'gap':<12} {'sequence':>9} {'character':>10} {'median ms':>10}")
@@ -215,9 +267,12 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _line_model_figures(metrics: dict[str, object]) -> dict[str, object] | None:
-    """The line model's figures from its checkpoint (None for a checkpoint that records none)."""
-    keys = ("validation_sequence_accuracy", "test_sequence_accuracy", "temperature", "training_lines")
+_LINE_MODEL_KEYS = ("validation_sequence_accuracy", "test_sequence_accuracy", "temperature", "training_lines")
+_ENSEMBLE_KEYS = ("validation_sequence_accuracy", "test_sequence_accuracy", "temperature", "fit_lines")
+
+
+def _recorded(metrics: dict[str, object], keys: tuple[str, ...]) -> dict[str, object] | None:
+    """The figures a checkpoint or ensemble file recorded when it was made (None if it lacks any)."""
     return {key: metrics[key] for key in keys} if all(key in metrics for key in keys) else None
 
 
@@ -231,7 +286,7 @@ def _serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``seqdigits`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
-    handlers = {"read": _read, "train": _train, "train-lines": _train_lines, "eval": _eval, "serve": _serve}
+    handlers = {"read": _read, "train": _train, "train-lines": _train_lines, "fit-ensemble": _fit_ensemble, "eval": _eval, "serve": _serve}
     return handlers[args.command](args)
 
 

@@ -15,10 +15,17 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from classifier.line_model import LineReader, ctc_beam_search, ctc_log_likelihoods
+from classifier.line_model import (
+    LineEnsemble,
+    LineReader,
+    LineWeights,
+    ensemble_candidates,
+    ensemble_log_likelihoods,
+    load_line_ensemble,
+)
 from classifier.model import CLASSES, NOT_A_DIGIT
 from classifier.predict import CheckpointError, DigitClassifier, digit_probabilities
-from classifier.preprocess import normalize_line
+from classifier.preprocess import LineConfig, normalize_line
 from segmentation import (
     LineLayout,
     Token,
@@ -57,7 +64,7 @@ class Recognizer:
         self,
         classifier: DigitClassifier,
         *,
-        line_reader: LineReader | None = None,
+        line_reader: LineReader | LineEnsemble | None = None,
         segment_weight: float = 0.125,
         beam: int = 6,
         max_side: int = 1600,
@@ -78,9 +85,10 @@ class Recognizer:
         component read as one digit is not also tried in pieces (1.0 tries every cut; so does a
         read with a ``length`` or ``pattern``);
         ``line_height``: writing taller than twice this (px) is scaled down to it first;
-        ``line_reader``: the line model (CTC) that scores whole strings; without one, the digit
-        CNN's best path through the candidates is the reading. With one, the ``beam`` best
-        strings of the line model and the CNN's best path compete, each spelled by its best
+        ``line_reader``: the line model (CTC) that scores whole strings, or an ensemble of them
+        (:class:`~classifier.line_model.LineEnsemble`); without one, the digit CNN's best path
+        through the candidates is the reading. With one, the ``beam`` best strings of each
+        line model and the CNN's best path compete, each spelled by its best
         path through the candidates, on the line model's log-probability plus
         ``segment_weight`` x the path's score."""
         if segment_weight < 0.0:
@@ -88,7 +96,7 @@ class Recognizer:
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be within [0, 1], got {min_confidence}")
         self.classifier = classifier
-        self.line_reader = line_reader
+        self.lines: LineEnsemble | None = LineEnsemble((line_reader,)) if isinstance(line_reader, LineReader) else line_reader
         self.segment_weight = segment_weight
         self.beam = beam
         self.max_side = max_side
@@ -126,7 +134,7 @@ class Recognizer:
         self,
         prepared: _Prepared,
         probs: npt.NDArray[np.float64],
-        line_log_probs: npt.NDArray[np.float64] | None,
+        line_log_probs: list[npt.NDArray[np.float64]] | None,
         length: int | None,
         min_confidence: float,
         pattern: tuple[tuple[Token, ...], ...] | None = None,
@@ -187,7 +195,7 @@ class Recognizer:
         digit_p: npt.NDArray[np.float64],
         logs: npt.NDArray[np.float64],
         skips: list[float],
-        log_probs: npt.NDArray[np.float64],
+        log_probs: Sequence[npt.NDArray[np.float64]],
         segmented: tuple[int | str, ...],
         length: int | None,
         min_confidence: float,
@@ -199,14 +207,14 @@ class Recognizer:
         layout = prepared.layout
         spelled = "".join(s if isinstance(s, str) else str(int(digit_p[s].argmax())) for s in segmented)
         texts = {spelled}
-        for text, _ in ctc_beam_search(log_probs, width=self.beam):
+        for text in ensemble_candidates(log_probs, width=self.beam):
             if length is None or len(text) == length:
                 texts.add(text)
                 if pattern is not None:
                     texts.update(_spellings(text, pattern))
         ordered = sorted(texts)
         covers = decode_texts(layout, logs, ordered, skip_scores=skips)
-        likelihoods = ctc_log_likelihoods(log_probs, [_digits(text) for text in ordered])
+        likelihoods = ensemble_log_likelihoods(log_probs, [_digits(text) for text in ordered]).tolist()
         # (combined score, text, its path, the line model's log-probability of its digits)
         scored = [
             (likelihood + self.segment_weight * cover[1], text, cover[0], likelihood)
@@ -230,7 +238,7 @@ class Recognizer:
         # A character's distribution: the line model's probability of each digit in its place,
         # the rest of the string as read.
         variants = [digits[:j] + str(d) + digits[j + 1 :] for j in range(len(digits)) for d in range(10)]
-        table = np.array(ctc_log_likelihoods(log_probs, variants)).reshape(len(digits), 10) if digits else np.zeros((0, 10))
+        table = ensemble_log_likelihoods(log_probs, variants).reshape(len(digits), 10) if digits else np.zeros((0, 10))
         top = table.max(axis=1, keepdims=True)
         # A string too long for the line's frames is impossible under the line model: its
         # digits get probability 0 (and the reading is flagged), not NaN.
@@ -299,14 +307,20 @@ class Recognizer:
         lines = self._line_log_probs([p.layout for p in prepared])
         return [self._reading(p, q, lp, length, threshold, tokens) for p, q, lp in zip(prepared, probs, lines)]
 
-    def _line_log_probs(self, layouts: list[LineLayout]) -> list[npt.NDArray[np.float64] | None]:
-        """The line model's per-frame log-probabilities for every layout with writing, in one
-        batch; None for all of them when there is no line model."""
-        if self.line_reader is None:
+    def _line_log_probs(self, layouts: list[LineLayout]) -> list[list[npt.NDArray[np.float64]] | None]:
+        """Per layout with writing, each line model's per-frame log-probabilities (one batch per
+        model); None for a layout without writing, and for all of them without a line model."""
+        if self.lines is None:
             return [None] * len(layouts)
-        images = [normalize_line(layout.atoms, layout.line_height, self.line_reader.config) for layout in layouts]
-        found = iter(self.line_reader.log_probs([image for image in images if image is not None]))
-        return [None if image is None else next(found) for image in images]
+        per_model = []
+        normalized: dict[LineConfig, list[npt.NDArray[np.uint8] | None]] = {}
+        for reader in self.lines.readers:
+            if reader.config not in normalized:  # models trained alike share one normalized line
+                normalized[reader.config] = [normalize_line(layout.atoms, layout.line_height, reader.config) for layout in layouts]
+            images = normalized[reader.config]
+            found = iter(reader.log_probs([image for image in images if image is not None], sharpen=self.lines.temperature))
+            per_model.append([None if image is None else next(found) for image in images])
+        return [None if lps[0] is None else list(lps) for lps in zip(*per_model)]
 
     def _classify(self, layouts: list[LineLayout], trust: float) -> list[npt.NDArray[np.float64]]:
         """Class probabilities (N, 11) for every candidate of every layout, in two batches.
@@ -360,22 +374,24 @@ class Recognizer:
 def load_recognizer(
     weights: str | os.PathLike[str] | None = None,
     *,
-    line_weights: str | os.PathLike[str] | None = None,
+    line_weights: LineWeights = None,
     line_model: bool = True,
     **options: object,
 ) -> Recognizer:
-    """Load the digit CNN and the line model (default: the weights shipped with the package)
+    """Load the digit CNN and the line models (default: the weights shipped with the package)
     and return a :class:`Recognizer`.
 
+    ``line_weights``: an ensemble file (``.json``), one line-model checkpoint, or a list of
+    checkpoints (see :func:`~classifier.line_model.load_line_ensemble`).
     ``line_model=False`` reads with the digit CNN alone. ``options`` are passed to
     :class:`Recognizer`. Raises :class:`~seqdigits.errors.WeightsError`.
     """
     try:
         classifier = DigitClassifier.load(weights)
-        reader = LineReader.load(line_weights) if line_model else None
+        lines = load_line_ensemble(line_weights) if line_model else None
     except CheckpointError as exc:
         raise WeightsError(str(exc)) from exc
-    return Recognizer(classifier, line_reader=reader, **options)  # type: ignore[arg-type]
+    return Recognizer(classifier, line_reader=lines, **options)  # type: ignore[arg-type]
 
 
 def _path_score(layout: LineLayout, path: tuple[int, ...], scores: list[float], skips: list[float]) -> float:

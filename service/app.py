@@ -41,6 +41,7 @@ from seqdigits.errors import (
     UnsupportedImageError,
 )
 from segmentation import parse_pattern
+from classifier.line_model import LineWeights
 from seqdigits.recognizer import Recognizer, load_recognizer
 from service.schemas import BatchItem, BatchResponse, ErrorResponse, HealthResponse, ReadResponse, to_response
 
@@ -247,7 +248,7 @@ def create_app(
     recognizer: Recognizer | None = None,
     *,
     weights: str | os.PathLike[str] | None = None,
-    line_weights: str | os.PathLike[str] | None = None,
+    line_weights: LineWeights = None,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD,
     max_pixels: int | None = None,
     concurrency: int | None = None,
@@ -295,10 +296,10 @@ def serve(
     port: int = 8000,
     workers: int = 1,
     weights: str | os.PathLike[str] | None = None,
-    line_weights: str | os.PathLike[str] | None = None,
+    line_weights: LineWeights = None,
     max_upload_mb: float = 10.0,
 ) -> None:
-    """Run the service on uvicorn. Each worker process loads its own copy of the models (~3.5 MB)."""
+    """Run the service on uvicorn. Each worker process loads its own copy of the models (~5.7 MB)."""
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -307,7 +308,8 @@ def serve(
     if weights is not None:
         os.environ["SEQDIGITS_WEIGHTS"] = str(Path(weights).resolve())
     if line_weights is not None:
-        os.environ["SEQDIGITS_LINE_WEIGHTS"] = str(Path(line_weights).resolve())
+        paths = [line_weights] if isinstance(line_weights, (str, os.PathLike)) else list(line_weights)
+        os.environ["SEQDIGITS_LINE_WEIGHTS"] = os.pathsep.join(str(Path(p).resolve()) for p in paths)
     uvicorn.run(
         "service.app:app_from_env",
         factory=True,
@@ -320,10 +322,11 @@ def serve(
 
 
 def app_from_env() -> Litestar:
-    """The app configured from ``SEQDIGITS_WEIGHTS``, ``SEQDIGITS_LINE_WEIGHTS`` and
-    ``SEQDIGITS_MAX_UPLOAD_BYTES`` (uvicorn factory)."""
+    """The app configured from ``SEQDIGITS_WEIGHTS``, ``SEQDIGITS_LINE_WEIGHTS`` (one path, a
+    checkpoint or an ensemble file, or several checkpoints joined by ``os.pathsep``) and ``SEQDIGITS_MAX_UPLOAD_BYTES`` (uvicorn factory)."""
+    line_weights = os.environ.get("SEQDIGITS_LINE_WEIGHTS")
     return create_app(
         weights=os.environ.get("SEQDIGITS_WEIGHTS") or None,
-        line_weights=os.environ.get("SEQDIGITS_LINE_WEIGHTS") or None,
+        line_weights=line_weights.split(os.pathsep) if line_weights else None,
         max_upload_bytes=int(os.environ.get("SEQDIGITS_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD)),
     )

@@ -32,6 +32,12 @@ def mnist_test() -> MnistSplit:
 
 
 @pytest.fixture(scope="session")
+def mnist_dir(mnist_test: MnistSplit) -> Path:
+    """The MNIST directory the tests read (skips as ``mnist_test`` does where it is missing)."""
+    return _data_dir()
+
+
+@pytest.fixture(scope="session")
 def recognizer():  # type: ignore[no-untyped-def]
     from seqdigits import load_recognizer
 

@@ -1,21 +1,30 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from classifier.line_model import (
+    LineEnsemble,
     LineNet,
     LineReader,
     batch_lines,
     ctc_beam_search,
     ctc_log_likelihoods,
+    default_line_ensemble_path,
     default_line_weights_path,
+    ensemble_candidates,
+    ensemble_log_likelihoods,
     frames,
+    load_line_ensemble,
     save_line_checkpoint,
+    write_line_ensemble,
 )
 from classifier.predict import CheckpointError
 from classifier.preprocess import LineConfig
@@ -100,6 +109,121 @@ def test_checkpoint_round_trip_and_bad_files(tmp_path) -> None:  # type: ignore[
         LineReader.load(tmp_path / "other.pt")
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_an_ensemble_gives_each_text_the_mean_of_the_models_probabilities(seed: int) -> None:
+    a, b = _random_log_probs(4, seed), _random_log_probs(4, seed + 10)
+    exact_a, exact_b = _exact_distribution(a), _exact_distribution(b)
+    texts = ["", "3", "33", "303", "1234"]
+    found = ensemble_log_likelihoods([a, b], texts)
+    assert found.shape == (5,)
+    for text, value in zip(texts, found):
+        assert value == pytest.approx(math.log((exact_a.get(text, 0.0) + exact_b.get(text, 0.0)) / 2), abs=1e-9)
+    # One model is that model; a model twice is that model too.
+    assert ensemble_log_likelihoods([a], texts).tolist() == ctc_log_likelihoods(a, texts)
+    np.testing.assert_allclose(ensemble_log_likelihoods([a, a], texts), ctc_log_likelihoods(a, texts), atol=1e-12)
+
+
+def test_an_ensemble_keeps_an_impossible_text_impossible() -> None:
+    a, b = _random_log_probs(4, 7), _random_log_probs(4, 8)
+    # Five digits need at least five frames: impossible under both models, and no NaN.
+    assert ensemble_log_likelihoods([a, b], ["12345"]).tolist() == [-math.inf]
+
+
+def test_ensemble_candidates_are_every_models_beam_once() -> None:
+    a, b = _random_log_probs(5, 3), _random_log_probs(5, 4)
+    expected = [text for text, _ in ctc_beam_search(a, width=3)]
+    expected += [text for text, _ in ctc_beam_search(b, width=3) if text not in expected]
+    assert ensemble_candidates([a, b], width=3) == expected
+    assert ensemble_candidates([a, a], width=3) == [text for text, _ in ctc_beam_search(a, width=3)]
+
+
+def test_sharpening_divides_the_calibrated_logits_once_more() -> None:
+    torch.manual_seed(4)
+    reader = LineReader(model=LineNet(width=8, hidden=16).eval(), config=LineConfig(), temperature=1.5, metrics={})
+    line = (np.random.default_rng(6).random((32, 50)) > 0.8).astype(np.uint8) * 255
+    plain, sharp = reader.log_probs([line])[0], reader.log_probs([line], sharpen=0.5)[0]
+    twice = plain / 0.5
+    np.testing.assert_allclose(sharp, twice - np.log(np.exp(twice).sum(axis=1, keepdims=True)), atol=1e-9)
+
+
+def _tiny_checkpoints(folder: Path, count: int = 2) -> list[Path]:
+    torch.manual_seed(2)
+    paths = []
+    for k in range(count):
+        paths.append(folder / f"line{k}.pt")
+        save_line_checkpoint(paths[-1], LineNet(width=8, hidden=16), width=8, hidden=16, config=LineConfig(), temperature=1.0 + k, metrics={})
+    return paths
+
+
+def test_load_line_ensemble_from_checkpoints_or_an_ensemble_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    paths = _tiny_checkpoints(tmp_path)
+    one = load_line_ensemble(paths[1])
+    assert [r.temperature for r in one.readers] == [2.0] and one.temperature == 1.0
+    assert [r.temperature for r in load_line_ensemble(str(paths[0])).readers] == [1.0]
+    assert [r.temperature for r in load_line_ensemble([paths[1]]).readers] == [2.0]
+    both = load_line_ensemble(paths)
+    assert [r.temperature for r in both.readers] == [1.0, 2.0] and both.temperature == 1.0
+    # An ensemble file names its models relative to itself: a copied folder still loads.
+    write_line_ensemble(tmp_path / "lines.json", paths, temperature=0.8, metrics={"fit_lines": 7})
+    document = json.loads((tmp_path / "lines.json").read_text())
+    assert document["models"] == ["line0.pt", "line1.pt"]
+    copy = tmp_path / "copy"
+    shutil.copytree(tmp_path, copy, ignore=shutil.ignore_patterns("copy"))
+    for source in (tmp_path / "lines.json", [str(copy / "lines.json")]):
+        ensemble = load_line_ensemble(source)
+        assert [r.temperature for r in ensemble.readers] == [1.0, 2.0]
+        assert ensemble.temperature == 0.8 and ensemble.metrics == {"fit_lines": 7}
+
+
+def test_line_ensemble_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    paths = _tiny_checkpoints(tmp_path)
+    write_line_ensemble(tmp_path / "lines.json", paths, temperature=0.8, metrics={})
+    with pytest.raises(CheckpointError, match="no line weights"):
+        load_line_ensemble([])
+    with pytest.raises(CheckpointError, match="not found"):
+        load_line_ensemble([paths[0], tmp_path / "missing.pt"])
+    with pytest.raises(CheckpointError, match="on its own"):
+        load_line_ensemble([paths[0], tmp_path / "lines.json"])
+    with pytest.raises(CheckpointError, match="line ensemble not found"):
+        load_line_ensemble(tmp_path / "missing.json")
+    bad = {
+        "junk.json": "{not json",
+        "other.json": json.dumps({"format": "something else", "models": ["line0.pt"]}),
+        "empty.json": json.dumps({"format": "seqdigits-line-ensemble/1", "models": []}),
+        "cold.json": json.dumps({"format": "seqdigits-line-ensemble/1", "models": ["line0.pt"], "temperature": -1}),
+        "gone.json": json.dumps({"format": "seqdigits-line-ensemble/1", "models": ["line0.pt", "nope.pt"]}),
+    }
+    messages = {"junk.json": "cannot read", "other.json": "not a seqdigits line ensemble", "empty.json": "non-empty list",
+                "cold.json": "positive number", "gone.json": "not found"}
+    for name, text in bad.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(CheckpointError, match=messages[name]):
+            load_line_ensemble(tmp_path / name)
+    reader = load_line_ensemble(paths[0]).readers[0]
+    with pytest.raises(ValueError, match="at least one"):
+        LineEnsemble(())
+    with pytest.raises(ValueError, match="positive"):
+        LineEnsemble((reader,), temperature=0.0)
+
+
+def _packaged_members() -> list[Path]:
+    manifest = default_line_ensemble_path()
+    return [manifest.parent / name for name in json.loads(manifest.read_text())["models"]]
+
+
+def test_the_packaged_ensemble_is_its_files_models_and_temperature() -> None:
+    ensemble = load_line_ensemble()
+    members = _packaged_members()
+    assert len(ensemble.readers) == len(members) == 2
+    assert members[0] == default_line_weights_path()
+    assert [r.metrics for r in ensemble.readers] == [LineReader.load(p).metrics for p in members]
+    assert ensemble.temperature == ensemble.metrics["temperature"]
+    # Fitted on lines of the digits every member held out (README): none trained on them.
+    seeds = {r.metrics["config"].get("split_seed", r.metrics["config"]["seed"]) for r in ensemble.readers}
+    assert seeds == {ensemble.metrics["config"]["split_seed"]}
+    assert ensemble.metrics["nll_per_line_fitted"] <= ensemble.metrics["nll_per_line_at_temperature_1"]
+
+
 def test_shipped_line_model_records_how_it_was_trained() -> None:
     reader = LineReader.load(default_line_weights_path())
     metrics = reader.metrics
@@ -108,3 +232,16 @@ def test_shipped_line_model_records_how_it_was_trained() -> None:
     assert metrics["validation_sequence_accuracy"] >= 0.9
     assert metrics["test_sequence_accuracy"] >= 0.88
     assert 0.3 < reader.temperature < 3.0
+
+
+def test_the_shipped_ensemble_reads_better_than_each_of_its_models() -> None:
+    # Measured by `seqdigits fit-ensemble` (README) on the same lines for the ensemble and for
+    # each model alone (best of its beam): held-out training digits and MNIST test digits.
+    ensemble = load_line_ensemble()
+    metrics = ensemble.metrics
+    assert metrics["fit_lines"] >= 1000
+    assert metrics["validation_sequence_accuracy"] >= 0.9
+    assert metrics["validation_sequence_accuracy"] > max(metrics["member_validation_sequence_accuracy"])
+    assert metrics["test_sequence_accuracy"] > max(metrics["member_test_sequence_accuracy"])
+    for reader in ensemble.readers:
+        assert reader.metrics["config"]["lines"] >= 10000 and 0.3 < reader.temperature < 3.0

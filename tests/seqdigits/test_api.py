@@ -50,7 +50,7 @@ def test_reads_a_postcode_with_boxes_and_confidences(recognizer, line) -> None: 
 
 def test_without_the_line_model_confidence_is_the_product_of_the_characters(cnn_recognizer, line) -> None:  # type: ignore[no-untyped-def]
     reading = cnn_recognizer.read(line.image)
-    assert cnn_recognizer.line_reader is None
+    assert cnn_recognizer.lines is None
     assert reading.text == "75011"
     product = float(np.prod([c.confidence for c in reading.characters]))
     assert reading.confidence == pytest.approx(product)
@@ -181,6 +181,25 @@ def test_pixel_limit_is_checked_before_decoding(recognizer) -> None:  # type: ig
         small_limit.read(np.zeros((100, 100), np.uint8))
 
 
+def test_the_packaged_recognizer_reads_with_an_ensemble_of_line_models(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    from classifier.line_model import default_line_weights_path, load_line_ensemble
+
+    packaged = load_line_ensemble()
+    assert recognizer.lines is not None and len(recognizer.lines.readers) == 2
+    assert recognizer.lines.temperature == packaged.temperature != 1.0
+    # The same model twice is that model: its mixture with itself gives every string the same probability.
+    first = default_line_weights_path()
+    once = seqdigits.load_recognizer(line_weights=first)
+    twice = seqdigits.load_recognizer(line_weights=[first, first])
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="touching"), seed=21)
+    for text in ("3097", "58214", "66"):
+        image = gen.line(text).image
+        a, b = once.read(image), twice.read(image)
+        assert b.text == a.text
+        assert [c.box for c in b.characters] == [c.box for c in a.characters]
+        assert b.confidence == pytest.approx(a.confidence, abs=1e-9)
+
+
 def test_weights_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(WeightsError, match="not found"):
         seqdigits.load_recognizer(tmp_path / "nope.pt")
@@ -192,6 +211,8 @@ def test_weights_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
         seqdigits.load_recognizer(line_weights=tmp_path / "nope.pt")
     with pytest.raises(WeightsError, match="not a seqdigits line model"):
         seqdigits.load_recognizer(line_weights=_digit_weights())  # the digit CNN's file
+    with pytest.raises(WeightsError, match="no line weights"):
+        seqdigits.load_recognizer(line_weights=[])
 
 
 def _digit_weights():  # type: ignore[no-untyped-def]
@@ -304,8 +325,8 @@ def test_a_string_the_line_model_cannot_fit_gets_zero_confidence_not_nan(recogni
     line = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="wide"), seed=3).line("123")
     prepared = recognizer._prepare(line.image)
     probs = recognizer._classify([prepared.layout], recognizer.trust_whole)[0]
-    one_frame = np.log(np.full((1, 11), 1 / 11))  # room for one digit at most
-    reading = recognizer._reading(prepared, probs, one_frame, None, 0.9)
+    one_frame = np.log(np.full((1, 11), 1 / 11))  # room for one digit at most, under both line models
+    reading = recognizer._reading(prepared, probs, [one_frame, one_frame], None, 0.9)
     assert reading.text == "123"  # the CNN's path: the only string the lattice can spell
     assert reading.confidence == 0.0 and reading.needs_review
     assert all(c.confidence == 0.0 for c in reading.characters)

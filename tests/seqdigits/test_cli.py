@@ -32,6 +32,30 @@ def test_read_json_and_debug_dir(photo, tmp_path, capsys) -> None:  # type: igno
     assert (debug / "number.seqdigits.png").stat().st_size > 0
 
 
+def test_line_weights_repeat_for_an_ensemble(photo, capsys) -> None:  # type: ignore[no-untyped-def]
+    from classifier.line_model import default_line_ensemble_path, default_line_weights_path
+
+    first, manifest = str(default_line_weights_path()), str(default_line_ensemble_path())
+    readings = []
+    for flags in (["--line-weights", first], ["--line-weights", first, "--line-weights", first], ["--line-weights", manifest], []):
+        assert main(["read", str(photo), "--json", *flags]) == 0
+        readings.append(json.loads(capsys.readouterr().out))
+    assert [r["text"] for r in readings] == ["2468"] * 4
+    # One model twice is that model; the packaged ensemble file is the default.
+    assert readings[1]["confidence"] == pytest.approx(readings[0]["confidence"], abs=1e-9)
+    assert readings[3]["confidence"] == readings[2]["confidence"]
+
+
+def test_fit_ensemble_reports_bad_line_weights(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from classifier.line_model import default_line_weights_path
+
+    missing = tmp_path / "missing.pt"
+    assert main(["fit-ensemble", "--line-weights", str(default_line_weights_path()), "--line-weights", str(missing), "--output", str(tmp_path / "e.json")]) == 2
+    err = capsys.readouterr().err
+    assert "not found" in err and "Traceback" not in err
+    assert not (tmp_path / "e.json").exists()
+
+
 def test_bad_files_are_reported_and_the_rest_still_read(photo, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     junk = tmp_path / "notes.txt"
     junk.write_text("not an image")
@@ -55,12 +79,17 @@ def test_eval_reports_accuracy(capsys, mnist_test, monkeypatch) -> None:  # type
     report = json.loads(capsys.readouterr().out)
     assert report["mnist_test"]["accuracy"] >= 0.995
     assert [r["gap"] for r in report["lines"]] == ["wide", "separated", "kissing", "touching", "overlapping", "mixed"]
-    # The line model's own figures come from its checkpoint.
-    from classifier.line_model import LineReader
+    # Each line model's own figures come from its checkpoint, the ensemble's from its file.
+    from classifier.line_model import load_line_ensemble
 
-    recorded = LineReader.load().metrics
-    assert report["line_model"]["test_sequence_accuracy"] == recorded["test_sequence_accuracy"]
-    assert report["line_model"]["validation_sequence_accuracy"] == recorded["validation_sequence_accuracy"]
+    ensemble = load_line_ensemble()
+    recorded = [reader.metrics for reader in ensemble.readers]
+    assert len(report["line_models"]) == len(recorded) == 2
+    for figures, metrics in zip(report["line_models"], recorded):
+        assert figures["test_sequence_accuracy"] == metrics["test_sequence_accuracy"]
+        assert figures["validation_sequence_accuracy"] == metrics["validation_sequence_accuracy"]
+    assert report["line_ensemble"]["temperature"] == ensemble.temperature
+    assert report["line_ensemble"]["test_sequence_accuracy"] == ensemble.metrics["test_sequence_accuracy"]
 
 
 def test_train_reports_missing_data(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]

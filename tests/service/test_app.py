@@ -138,6 +138,28 @@ def test_model_loads_in_lifespan_not_per_request(monkeypatch, photos) -> None:  
     assert len(calls) == 1
 
 
+def test_app_from_env_reads_a_list_of_line_weights(monkeypatch, photos) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    import service.app as app_module
+    from classifier.line_model import default_line_weights_path
+
+    seen = []
+    real = app_module.load_recognizer
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(kwargs["line_weights"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(app_module, "load_recognizer", recording)
+    paths = [str(default_line_weights_path())] * 2
+    monkeypatch.setenv("SEQDIGITS_LINE_WEIGHTS", os.pathsep.join(paths))
+    with TestClient(app=app_module.app_from_env()) as c:
+        assert c.post("/v1/read", content=photos["94110"], headers={"content-type": "image/png"}).json()["text"] == "94110"
+        assert len(c.app.state.recognizer.lines.readers) == 2
+    assert seen == [paths]
+
+
 @pytest.mark.anyio
 async def test_many_simultaneous_requests_all_succeed(recognizer, photos) -> None:  # type: ignore[no-untyped-def]
     async with AsyncTestClient(app=create_app(recognizer)) as c:

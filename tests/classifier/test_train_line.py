@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from classifier.line_model import LineNet, ensemble_log_likelihoods, load_line_ensemble, save_line_checkpoint
+from classifier.preprocess import LineConfig
+from classifier.train_line import EnsembleFitConfig, _mixture_nll, fit_ensemble
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
+
+
+def test_the_fit_loss_is_the_ensembles_own_likelihood() -> None:
+    rng = np.random.default_rng(9)
+    models = [_log_softmax(rng.normal(0.0, 2.0, (3, 6, 11))) for _ in range(2)]
+    texts, lengths = ["12", "3", "455"], torch.tensor([6, 4, 6])
+    stacked = [torch.from_numpy(m) for m in models]
+    for t in (1.0, 0.7):
+        loss = float(_mixture_nll(stacked, lengths, texts, torch.tensor(t, dtype=torch.float64)))
+        sharp = [_log_softmax(m / t) for m in models]
+        expected = -sum(
+            ensemble_log_likelihoods([s[i, : int(n)] for s in sharp], [text])[0] for i, (text, n) in enumerate(zip(texts, lengths))
+        )
+        assert loss == pytest.approx(expected, rel=1e-9)
+
+
+def _checkpoints(folder, split_seeds):  # type: ignore[no-untyped-def]
+    torch.manual_seed(5)
+    paths = []
+    for k, split_seed in enumerate(split_seeds):
+        paths.append(folder / f"line{k}.pt")
+        metrics = {"config": {"seed": k, "split_seed": split_seed}}
+        save_line_checkpoint(paths[-1], LineNet(width=8, hidden=16), width=8, hidden=16, config=LineConfig(), temperature=1.0, metrics=metrics)
+    return paths
+
+
+def test_fit_ensemble_writes_a_file_the_recognizer_loads(mnist_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    paths = _checkpoints(tmp_path, [0, 0])
+    config = EnsembleFitConfig(models=tuple(map(str, paths)), data_dir=str(mnist_dir), output=str(tmp_path / "lines.json"), lines=40, test_lines=10, threads=1)
+    result = fit_ensemble(config, progress=False)
+    document = json.loads((tmp_path / "lines.json").read_text())
+    assert document["models"] == ["line0.pt", "line1.pt"]
+    assert document["temperature"] == result.temperature > 0.0
+    metrics = document["metrics"]
+    assert metrics["nll_per_line_fitted"] <= metrics["nll_per_line_at_temperature_1"]
+    assert 0 < metrics["fit_lines"] <= 40 and metrics["config"]["models"] == [str(p) for p in paths]
+    assert len(result.member_validation_accuracy) == 2
+    ensemble = load_line_ensemble(tmp_path / "lines.json")
+    assert ensemble.temperature == result.temperature and len(ensemble.readers) == 2
+
+
+def test_fit_ensemble_refuses_models_that_trained_on_the_fits_digits(mnist_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    paths = _checkpoints(tmp_path, [0, 1])
+    config = EnsembleFitConfig(models=tuple(map(str, paths)), data_dir=str(mnist_dir), output=str(tmp_path / "lines.json"), lines=40, threads=1)
+    with pytest.raises(ValueError, match="split seed 1, not 0"):
+        fit_ensemble(config, progress=False)
+    assert not (tmp_path / "lines.json").exists()
