@@ -164,32 +164,98 @@ def find_rulings(
     return ruled
 
 
-def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float) -> npt.NDArray[np.uint8]:
+def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float, hairlines: bool = True) -> npt.NDArray[np.uint8]:
     """Pixels (255) of straight lines no digit has: near-horizontal ones longer than 2 line
     heights (rules, box tops and bottoms), near-vertical ones longer than 1.3 (box sides).
 
     ``ink``: uint8 (H, W), ink 255. Found with a probabilistic Hough transform, so a line that
-    is a few degrees off level, or broken by noise, is still found.
+    is a few degrees off level, or broken by noise, is still found; with ``hairlines``, also
+    lines of 1 or 2 px that rasterizing left stepping from row to row.
     """
     out = np.zeros_like(ink)
     if line_height <= 0:
         return out
     short = int(1.3 * line_height)
-    segments = cv2.HoughLinesP(ink, 1, np.pi / 360, threshold=max(10, short // 2), minLineLength=short, maxLineGap=max(2, int(0.05 * line_height)))
-    if segments is None:
-        return out
-    for x0, y0, x1, y1 in segments.reshape(-1, 4):
+    gap = max(2, int(0.05 * line_height))
+    segments = cv2.HoughLinesP(ink, 1, np.pi / 360, threshold=max(10, short // 2), minLineLength=short, maxLineGap=gap)
+    # A hairline (an underline in fine pen) a degree or two off level wanders between
+    # accumulator cells as it is rasterized, and is found only in pieces too short to count.
+    # Thickened, and at half size (any ink in a 2x2 block inked, for a quarter of the cost), it
+    # is found whole; so are paths along touching digits, which is why what only the half-size copy
+    # shows must be far thinner than the pen to count as a line.
+    thick = None
+    if hairlines and min(ink.shape) >= 4:
+        thickened = cv2.dilate(ink, np.ones((3, 3), np.uint8))
+        half = (cv2.resize(thickened, (ink.shape[1] // 2, ink.shape[0] // 2), interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+        thick = cv2.HoughLinesP(half, 1, np.pi / 360, threshold=max(10, short // 4), minLineLength=short // 2, maxLineGap=max(1, gap // 2))
+        thick = None if thick is None else thick * 2
+    pen = estimate_stroke_width(ink) if thick is not None else 0.0
+    found = [(segment, False) for segment in ([] if segments is None else segments.reshape(-1, 4))]
+    found += [(segment, True) for segment in ([] if thick is None else thick.reshape(-1, 4))]
+    for (x0, y0, x1, y1), hairline in found:
         dx, dy = abs(int(x1) - int(x0)), abs(int(y1) - int(y0))
         length = float(np.hypot(dx, dy))
         horizontal = dy <= 0.2 * dx and length >= 2.0 * line_height
         vertical = dx <= 0.2 * dy and length >= 1.3 * line_height
-        if horizontal or vertical:
+        if not (horizontal or vertical):
+            continue
+        if hairline:
+            fit = _hairline(ink, int(x0), int(y0), int(x1), int(y1), pen=pen)
+            if fit is None:
+                continue
+            # Onto the line itself (the half-size search places it to a pixel or two), and
+            # no thicker than it, wobble included: digits standing on it lose only that.
+            run, shift = fit
+            nx, ny = -(int(y1) - int(y0)) / length, (int(x1) - int(x0)) / length
+            x0, y0, x1, y1 = (int(round(v)) for v in (x0 + shift * nx, y0 + shift * ny, x1 + shift * nx, y1 + shift * ny))
+            along = np.linspace(0.0, 1.0, 15)
+            xs = np.clip(np.rint(x0 + along * (x1 - x0)).astype(np.int64), 0, out.shape[1] - 1)
+            ys = np.clip(np.rint(y0 + along * (y1 - y0)).astype(np.int64), 0, out.shape[0] - 1)
+            if np.count_nonzero(out[ys, xs]) >= 0.5 * along.size:
+                continue  # a line already found whole: the runs beside it are digits' feet
+            thickness = int(round(run)) + 2
+        else:
             # As thick as the stroke under it: measure across the line at its middle.
             thickness = _stroke_across(ink, x0, y0, x1, y1)
-            start = _extend(ink, (int(x1), int(y1)), (int(x0), int(y0)), thickness)
-            end = _extend(ink, (int(x0), int(y0)), (int(x1), int(y1)), thickness)
-            cv2.line(out, start, end, 255, thickness)
+        start = _extend(ink, (int(x1), int(y1)), (int(x0), int(y0)), thickness)
+        end = _extend(ink, (int(x0), int(y0)), (int(x1), int(y1)), thickness)
+        cv2.line(out, start, end, 255, thickness)
     return cv2.bitwise_and(out, ink)
+
+
+def _hairline(
+    ink: npt.NDArray[np.uint8], x0: int, y0: int, x1: int, y1: int, *, pen: float, samples: int = 15
+) -> tuple[float, float] | None:
+    """Where ink follows the segment from (x0, y0) to (x1, y1) (within 3 px, at 80 % of
+    ``samples`` points along it) as a line under half the ``pen`` width (px) thick, by the median
+    of the ink runs across it: that median, and the runs' mean offset from the segment (px, along
+    its left-hand normal); else None."""
+    h, w = ink.shape
+    dx, dy = float(x1 - x0), float(y1 - y0)
+    norm = max(float(np.hypot(dx, dy)), 1e-9)
+    nx, ny = -dy / norm, dx / norm
+    offsets = np.arange(-15, 16)
+    runs: list[int] = []
+    shifts: list[float] = []
+    for t in np.linspace(0.03, 0.97, samples):
+        xs = np.rint(x0 + t * dx + offsets * nx).astype(np.int64)
+        ys = np.rint(y0 + t * dy + offsets * ny).astype(np.int64)
+        inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+        on = np.zeros(offsets.size, bool)
+        on[inside] = ink[ys[inside], xs[inside]] > 0
+        near = [k for k in sorted(range(-3, 4), key=abs) if on[k + 15]]
+        if not near:
+            continue
+        a = b = near[0] + 15
+        while a > 0 and on[a - 1]:
+            a -= 1
+        while b < offsets.size - 1 and on[b + 1]:
+            b += 1
+        runs.append(b - a + 1)
+        shifts.append((a + b) / 2.0 - 15)
+    if len(runs) < 0.8 * samples or float(np.median(runs)) > 0.5 * pen:
+        return None
+    return float(np.median(runs)), float(np.mean(shifts))
 
 
 def _extend(ink: npt.NDArray[np.uint8], origin: tuple[int, int], tip: tuple[int, int], thickness: int) -> tuple[int, int]:
@@ -416,12 +482,15 @@ def _writing(
     # Straight lines longer than any digit stroke are rules or box edges, even where digits
     # touch them: take their pixels out and look again. (Digits lose only the sliver they share.)
     rules = find_rules(ink, line_height=found[3])
+    first = found
     if rules.any():
         found = _components(cv2.subtract(ink, rules))
         if found is None:
             return None
     labels, stats, ruled, line_height = found
     keep = remove_specks(stats, line_height=line_height) & ~ruled
+    # Ink of the frames found before the rules came out: what is left of their sides.
+    frames = first[2][first[0]] if rules.any() and first[2][1:].any() else None
     heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
     # A vertical stroke far taller than the writing is a box edge or a margin line, not a 1;
     # a thin bar at either end reaching above and below all the writing is the side of a box.
@@ -432,7 +501,13 @@ def _writing(
         reach = max(3, int(0.1 * line_height))
         for i in np.flatnonzero(keep):
             x, y, w, h = (int(v) for v in stats[i, :4])
-            if w < 0.25 * line_height and h >= 0.8 * line_height:
+            if h < 0.8 * line_height:
+                continue
+            own = labels[y : y + h, x : x + w] == i
+            # A side left wider than that by its corners' stubs, or by a lean, is known by
+            # having been part of a frame, and by its straightness (not a 4 that touched both).
+            side = frames is not None and bool(frames[y : y + h, x : x + w][own].all()) and _upright_bar(own, line_height)
+            if w < 0.25 * line_height or side:
                 left, right = max(0, x - reach), x + w + reach
                 top = rules[max(0, y - reach) : y + reach, left:right].any()
                 bottom = rules[max(0, y + h - reach) : y + h + reach, left:right].any()
@@ -454,6 +529,22 @@ def _writing(
     if not keep.any():
         return None
     return labels, stats, keep, line_height
+
+
+def _upright_bar(own: npt.NDArray[np.bool_], line_height: float) -> bool:
+    """Whether a component's ink (bool (h, w), its box) is a straight upright bar but for a few
+    rows: thin rows (median under a quarter line height) whose centres keep within
+    max(2 px, 0.06 line heights) of one line leaning at most 0.2 px per row. A box's side a
+    few degrees off upright, with the stubs the rules left of its corners, is; a 4, a 7 or
+    the arc of a 0 that a rule cut is not."""
+    counts = np.count_nonzero(own, axis=1)
+    rows = np.flatnonzero(counts)
+    if rows.size < 3 or float(np.median(counts[rows])) >= 0.25 * line_height:
+        return False
+    centres = (own[rows] * np.arange(own.shape[1])).sum(axis=1) / counts[rows]
+    lean, offset = np.polyfit(rows.astype(np.float64), centres, 1)
+    near = np.abs(centres - (lean * rows + offset)) <= max(2.0, 0.06 * line_height)
+    return abs(float(lean)) <= 0.2 and float(near.mean()) >= 0.85
 
 
 def estimate_stroke_width(mask: npt.NDArray[np.uint8]) -> float:
@@ -490,7 +581,8 @@ def _drop_thin_end_bars(
     kept = np.flatnonzero(keep)
     widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     digits = kept[(heights[kept] >= 0.5 * line_height) & (widths[kept] >= 0.25 * line_height)]
-    if kept.size < 3 or digits.size < 2:
+    # One component of digits will do for the writer's pen: digits that all touch are one.
+    if kept.size < 2 or digits.size < 1:
         return
 
     def pen(i: int) -> float:

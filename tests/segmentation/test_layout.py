@@ -175,6 +175,44 @@ def test_a_rule_is_removed_to_its_thin_wobbly_end() -> None:
     assert (left[30:70] == ink[30:70]).all()  # the strokes above it keep all but their feet
 
 
+def _underlined(tilt: float, seed: int) -> np.ndarray:
+    """Three 0-like rings and a 9 whose tail runs down into an underline drawn with a fine pen:
+    1 px, ``tilt`` degrees off level, and stepping a pixel up or down here and there as a
+    photographed hairline does once binarized."""
+    ink = np.zeros((130, 320), np.uint8)
+    for x in (70, 150, 230):
+        cv2.ellipse(ink, (x, 50), (18, 28), 0, 0, 360, 255, 6)
+    cv2.ellipse(ink, (280, 40), (14, 16), 0, 0, 360, 255, 6)
+    cv2.line(ink, (292, 44), (286, 92), 255, 6)
+    rng = np.random.default_rng(seed)
+    slope = math.tan(math.radians(tilt))
+    for x in range(15, 310):
+        wobble = int(rng.choice([-1, 1])) if rng.random() < 0.3 else 0
+        ink[int(round(93 + slope * (x - 15))) + wobble, x] = 255
+    return ink
+
+
+@pytest.mark.parametrize(("tilt", "seed"), [(1.0, 0), (1.5, 1), (2.5, 2)])
+def test_a_fine_pen_underline_is_taken_out_and_the_digit_on_it_kept(tilt: float, seed: int) -> None:
+    # Found only in pieces, the hairline used to stay: cut into atoms of its own, or taken
+    # with the 9 on it for a thin frame, and the 9 lost.
+    layout = propose(_underlined(tilt, seed) > 0, deskew=False, deslant=False)
+    assert len({a.label for a in layout.atoms}) == 4
+    assert all(a.box.bottom <= 97 for a in layout.atoms)  # the tail ends on row 95; the line runs below
+    assert max(a.box.right for a in layout.atoms) >= 290  # the 9 is there
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_hairline_search_adds_no_rule_along_touching_digits(mnist_test, seed: int) -> None:  # type: ignore[no-untyped-def]
+    # Thickened for the hairline search, touching digits show long straight paths; none is as
+    # thin as a hairline, so none counts.
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="touching"), seed=seed)
+    ink = binarize(gen.line(length=7).image).astype(np.uint8) * 255
+    line_height = estimate_line_height(ink > 0)
+    plain = find_rules(ink, line_height=line_height, hairlines=False)
+    assert (find_rules(ink, line_height=line_height) == plain).all()
+
+
 def test_sides_of_a_tight_box_are_not_digits() -> None:
     # A field's box barely taller than the writing (1.1 line heights): its sides are thin bars
     # at the line's ends, like 1s, but they run into the box's top and bottom edges.
@@ -185,6 +223,37 @@ def test_sides_of_a_tight_box_are_not_digits() -> None:
     layout = propose(mask > 0, deskew=False, deslant=False)
     assert len({a.label for a in layout.atoms}) == 3  # the three rings, nothing else
     assert all(30 < a.box.x and a.box.right < 270 for a in layout.atoms)
+
+
+@pytest.mark.parametrize(("pen", "hook"), [(4, 14), (6, 10)])
+def test_a_box_side_with_a_hooked_corner_is_not_a_digit(pen: int, hook: int) -> None:
+    # Where the pen turned a corner it left a hook inside the box: with the top and bottom
+    # edges taken out as rules, the side and its hook are wider than a bar, yet all of it was
+    # the frame's ink, and it is straight but for the hook.
+    mask = np.zeros((170, 360), np.uint8)
+    cv2.rectangle(mask, (20, 40), (330, 120), 255, pen)
+    cv2.line(mask, (20, 118), (20 + hook, 118 - hook), 255, pen)
+    cv2.line(mask, (20, 42), (20 + hook, 42 + hook), 255, pen)
+    for x in (100, 180, 260):
+        cv2.ellipse(mask, (x, 80), (18, 29), 0, 0, 360, 255, 6)
+    layout = propose(mask > 0, deskew=False, deslant=False)
+    assert len({a.label for a in layout.atoms}) == 3
+    assert all(a.box.x > 60 for a in layout.atoms)
+
+
+def test_a_4_as_tall_as_its_box_stays() -> None:
+    # A 4 touching the box's top and bottom edges: upright and thin by most rows like a
+    # side, but its rows' centres do not keep to one line.
+    mask = np.zeros((150, 300), np.uint8)
+    cv2.rectangle(mask, (10, 30), (290, 110), 255, 4)
+    for x in (60, 220):
+        cv2.ellipse(mask, (x, 70), (18, 28), 0, 0, 360, 255, 6)
+    cv2.line(mask, (150, 32), (118, 84), 255, 6)  # the 4's slant,
+    cv2.line(mask, (118, 84), (170, 84), 255, 6)  # its bar
+    cv2.line(mask, (156, 32), (156, 108), 255, 6)  # and its stem, from edge to edge
+    layout = propose(mask > 0, deskew=False, deslant=False)
+    assert len({a.label for a in layout.atoms}) == 3
+    assert any(a.box.x < 130 < a.box.right for a in layout.atoms)
 
 
 def _rings_between_bars(bar_pen: int, ring_pen: int, *, box: bool) -> np.ndarray:
@@ -218,6 +287,21 @@ def test_bars_in_the_writers_pen_stay(bar_pen: int) -> None:
     layout = propose(_rings_between_bars(bar_pen, 7, box=False) > 0, deskew=False, deslant=False)
     assert len({a.label for a in layout.atoms}) == 5
     assert min(a.box.x for a in layout.atoms) < 15 and max(a.box.right for a in layout.atoms) > 305
+
+
+@pytest.mark.parametrize("sides", [(True, True), (True, False)])
+def test_thin_pen_bars_beside_digits_that_all_touch_go(sides: tuple[bool, bool]) -> None:
+    # The digits touch, so they are one component; it alone gives the writer's pen. A side
+    # may be all that is left of the box (the other found as a rule, or off the photo).
+    mask = np.zeros((130, 320), np.uint8)
+    for x in (110, 150, 190):
+        cv2.ellipse(mask, (x, 62), (20, 29), 0, 0, 360, 255, 7)
+    for x, drawn in zip((40, 280), sides):
+        if drawn:
+            cv2.line(mask, (x, 34), (x, 90), 255, 2)  # no taller than the digits: could be 1s but for the pen
+    layout = propose(mask > 0, deskew=False, deslant=False)
+    assert {a.label for a in layout.atoms} == {layout.atoms[0].label}
+    assert all(80 < a.box.x and a.box.right < 220 for a in layout.atoms)
 
 
 def test_thin_pen_bars_like_1s_at_the_ends_go() -> None:
