@@ -165,7 +165,7 @@ def find_rulings(
 
 
 def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float, hairlines: bool = True) -> npt.NDArray[np.uint8]:
-    """Pixels (255) of straight lines no digit has: near-horizontal ones longer than 2 line
+    """Pixels (255) of straight lines no digit has: near-horizontal ones longer than 2.5 line
     heights (rules, box tops and bottoms), near-vertical ones longer than 1.3 (box sides).
 
     ``ink``: uint8 (H, W), ink 255. Found with a probabilistic Hough transform, so a line that
@@ -195,7 +195,9 @@ def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float, hairlines: boo
     for (x0, y0, x1, y1), hairline in found:
         dx, dy = abs(int(x1) - int(x0)), abs(int(y1) - int(y0))
         length = float(np.hypot(dx, dy))
-        horizontal = dy <= 0.2 * dx and length >= 2.0 * line_height
+        # Longer than the top bars of two touching 7s, or a 2's base run into the next digit:
+        # straight strokes of about 2 line heights that are no rule.
+        horizontal = dy <= 0.2 * dx and length >= 2.5 * line_height
         vertical = dx <= 0.2 * dy and length >= 1.3 * line_height
         if not (horizontal or vertical):
             continue

@@ -213,6 +213,23 @@ def test_the_hairline_search_adds_no_rule_along_touching_digits(mnist_test, seed
     assert (find_rules(ink, line_height=line_height) == plain).all()
 
 
+def test_the_bars_of_two_touching_7s_are_no_rule() -> None:
+    # Two 7s whose top bars join make one straight stroke 2.2 line heights long; a rule under
+    # them 2.6 line heights long is still a rule.
+    ink = np.zeros((130, 360), np.uint8)
+    cv2.ellipse(ink, (40, 50), (18, 28), 0, 0, 360, 255, 6)
+    for x in (80, 146):
+        cv2.line(ink, (x, 22), (x + 66, 22), 255, 6)
+        cv2.line(ink, (x + 64, 22), (x + 34, 80), 255, 6)
+    cv2.ellipse(ink, (250, 50), (18, 28), 0, 0, 360, 255, 6)
+    line_height = estimate_line_height(ink > 0)
+    assert line_height == pytest.approx(61, abs=2)
+    assert not find_rules(ink, line_height=line_height).any()
+    cv2.line(ink, (20, 110), (20 + int(2.6 * line_height), 110), 255, 4)
+    rules = find_rules(ink, line_height=line_height)
+    assert rules[105:115].any() and not rules[:100].any()
+
+
 def test_sides_of_a_tight_box_are_not_digits() -> None:
     # A field's box barely taller than the writing (1.1 line heights): its sides are thin bars
     # at the line's ends, like 1s, but they run into the box's top and bottom edges.
