@@ -141,7 +141,7 @@ def find_rulings(
     Horizontal rules (an underline, the edge of a field: ``min_aspect`` times
     wider than tall and longer than 1.5 line heights, which a detached bar of
     a 5 or 7 never is) and frames around the centres of at least two other
-    components: a thin outline, under ``max_fill`` of its box inked, or, given the
+    components, or of one at least half as wide and a third as tall: a thin outline, under ``max_fill`` of its box inked, or, given the
     component ``labels`` (int32 (H, W) from cv2), any outline whose ink keeps to
     its box's edges, however bold the pen.
     """
@@ -153,7 +153,11 @@ def find_rulings(
             ruled[i] = True
             continue
         inside = (centres[:, 0] > x) & (centres[:, 0] < x + w) & (centres[:, 1] > y) & (centres[:, 1] < y + h)
-        if int(inside.sum()) - 1 < 2:  # minus the frame's own centre
+        inside[i - 1] = False  # the frame's own centre
+        # Around two or more components; or around one that spans much of it, as digits that
+        # all touch do (not a speck in a 0).
+        sizes = stats[1:][inside, 2:4]
+        if not (sizes.shape[0] >= 2 or (sizes.shape[0] == 1 and sizes[0, 0] >= 0.5 * w and sizes[0, 1] >= h / 3)):
             continue
         if area < max_fill * w * h:
             ruled[i] = True

@@ -326,6 +326,30 @@ def test_thin_pen_bars_like_1s_at_the_ends_go() -> None:
     assert len({a.label for a in layout.atoms}) == 3
 
 
+def test_a_frame_around_digits_that_all_touch_is_furniture() -> None:
+    # The digits are one component: the frame encloses one centre, not two, yet that writing
+    # spans most of it (a speck inside a 0 would not). Left in, the frame's height would count
+    # towards the line height, and its edges, at 2.6 digit heights, would not pass for rules.
+    mask = np.zeros((160, 260), np.uint8)
+    cv2.rectangle(mask, (45, 30), (45 + 150, 30 + 90), 255, 2)
+    for x in (84, 120, 156):
+        cv2.ellipse(mask, (x, 75), (19, 28), 0, 0, 360, 255, 6)
+    layout = propose(mask > 0, deskew=False, deslant=False)
+    assert abs(layout.line_height - 62) <= 3
+    assert len({a.label for a in layout.atoms}) == 1
+    assert all(60 <= a.box.x and a.box.right <= 180 for a in layout.atoms)
+
+
+def test_a_0_around_a_speck_is_no_frame() -> None:
+    # A boxy 0 keeps its ink to its box's edges as a frame does; a speck is all it encloses.
+    mask = np.zeros((120, 200), np.uint8)
+    cv2.rectangle(mask, (40, 30), (80, 90), 255, 3)
+    cv2.ellipse(mask, (130, 60), (20, 30), 0, 0, 360, 255, 3)
+    cv2.circle(mask, (60, 60), 3, 255, -1)
+    layout = propose(mask > 0, deskew=False, deslant=False)
+    assert min(a.box.x for a in layout.atoms) <= 42 and max(a.box.right for a in layout.atoms) >= 150
+
+
 def test_a_bold_frame_around_the_writing_is_furniture() -> None:
     # Drawn with the writer's pen, a small field's frame inks more of its box than a thin
     # outline would; its ink still keeps to the box's edges.
