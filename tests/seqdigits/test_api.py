@@ -185,7 +185,7 @@ def test_the_packaged_recognizer_reads_with_an_ensemble_of_line_models(recognize
     from classifier.line_model import default_line_weights_path, load_line_ensemble
 
     packaged = load_line_ensemble()
-    assert recognizer.lines is not None and len(recognizer.lines.readers) == 2
+    assert recognizer.lines is not None and len(recognizer.lines.readers) == 3
     assert recognizer.lines.temperature == packaged.temperature != 1.0
     # The same model twice is that model: its mixture with itself gives every string the same probability.
     first = default_line_weights_path()

@@ -84,7 +84,7 @@ def test_eval_reports_accuracy(capsys, mnist_test, monkeypatch) -> None:  # type
 
     ensemble = load_line_ensemble()
     recorded = [reader.metrics for reader in ensemble.readers]
-    assert len(report["line_models"]) == len(recorded) == 2
+    assert len(report["line_models"]) == len(recorded) == 3
     for figures, metrics in zip(report["line_models"], recorded):
         assert figures["test_sequence_accuracy"] == metrics["test_sequence_accuracy"]
         assert figures["validation_sequence_accuracy"] == metrics["validation_sequence_accuracy"]
