@@ -141,9 +141,10 @@ def find_rulings(
     Horizontal rules (an underline, the edge of a field: ``min_aspect`` times
     wider than tall and longer than 1.5 line heights, which a detached bar of
     a 5 or 7 never is) and frames around the centres of at least two other
-    components, or of one at least half as wide and a third as tall: a thin outline, under ``max_fill`` of its box inked, or, given the
-    component ``labels`` (int32 (H, W) from cv2), any outline whose ink keeps to
-    its box's edges, however bold the pen.
+    components, or of one at least half as wide and a third as tall: a thin
+    outline, under ``max_fill`` of its box inked, or, given the component
+    ``labels`` (int32 (H, W) from cv2), any outline whose ink keeps to its box's
+    edges, however bold the pen.
     """
     ruled = np.zeros(stats.shape[0], bool)
     centres = stats[1:, :2] + stats[1:, 2:4] / 2.0
@@ -185,8 +186,8 @@ def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float, hairlines: boo
     # A hairline (an underline in fine pen) a degree or two off level wanders between
     # accumulator cells as it is rasterized, and is found only in pieces too short to count.
     # Thickened, and at half size (any ink in a 2x2 block inked, for a quarter of the cost), it
-    # is found whole; so are paths along touching digits, which is why what only the half-size copy
-    # shows must be far thinner than the pen to count as a line.
+    # is found whole; so are paths along touching digits, which is why what only the half-size
+    # copy shows must be far thinner than the pen to count as a line.
     thick = None
     if hairlines and min(ink.shape) >= 4:
         thickened = cv2.dilate(ink, np.ones((3, 3), np.uint8))
@@ -213,13 +214,13 @@ def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float, hairlines: boo
             # no thicker than it, wobble included: digits standing on it lose only that.
             run, shift = fit
             nx, ny = -(int(y1) - int(y0)) / length, (int(x1) - int(x0)) / length
-            x0, y0, x1, y1 = (int(round(v)) for v in (x0 + shift * nx, y0 + shift * ny, x1 + shift * nx, y1 + shift * ny))
+            x0, y0, x1, y1 = (round(v) for v in (x0 + shift * nx, y0 + shift * ny, x1 + shift * nx, y1 + shift * ny))
             along = np.linspace(0.0, 1.0, 15)
             xs = np.clip(np.rint(x0 + along * (x1 - x0)).astype(np.int64), 0, out.shape[1] - 1)
             ys = np.clip(np.rint(y0 + along * (y1 - y0)).astype(np.int64), 0, out.shape[0] - 1)
             if np.count_nonzero(out[ys, xs]) >= 0.5 * along.size:
                 continue  # a line already found whole: the runs beside it are digits' feet
-            thickness = int(round(run)) + 2
+            thickness = round(run) + 2
         else:
             # As thick as the stroke under it: measure across the line at its middle.
             thickness = _stroke_across(ink, x0, y0, x1, y1)

@@ -188,7 +188,7 @@ def _underlined(tilt: float, seed: int) -> np.ndarray:
     slope = math.tan(math.radians(tilt))
     for x in range(15, 310):
         wobble = int(rng.choice([-1, 1])) if rng.random() < 0.3 else 0
-        ink[int(round(93 + slope * (x - 15))) + wobble, x] = 255
+        ink[round(93 + slope * (x - 15)) + wobble, x] = 255
     return ink
 
 
