@@ -34,7 +34,10 @@ from seqdigits.image import load_image
 
 T = TypeVar("T")
 
-__all__ = ["TrainConfig", "TrainResult", "build_pool", "evaluate", "fit_temperature", "minimize_temperature", "run_jobs", "segmented_line", "split_train", "train"]
+__all__ = [
+    "TrainConfig", "TrainResult", "build_pool", "evaluate", "fit_temperature", "held_out_split", "minimize_temperature", "run_jobs",
+    "segmented_line", "split_train", "train",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,9 @@ class TrainConfig:
     validation: int = 5000
     """Training digits held out to fit the temperature and watch overfitting."""
     seed: int = 0
+    split_seed: int = 0
+    """Seed of the held-out digits' draw (:func:`held_out_split`): the line models' and the
+    validation photos' held-out digits are those of split seed 0."""
     threads: int = 0
     """Torch threads and pool-building processes; 0 means all cores."""
     download: bool = False
@@ -291,6 +297,19 @@ def split_train(n: int, validation: int, rng: np.random.Generator) -> tuple[npt.
     return order[:validation], order[validation:]
 
 
+def held_out_split(
+    n: int, validation: int, rng: np.random.Generator, *, seed: int, split_seed: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """:func:`split_train` for a run seeded ``seed`` whose held-out digits are those of
+    ``split_seed``. The draw is taken from ``rng`` (the run's own stream) whatever ``split_seed``
+    is, so that the stream, and every model trained before ``split_seed`` existed, does not
+    depend on it; where the seeds differ, the digits come from ``split_seed``'s draw."""
+    val_idx, fit_idx = split_train(n, validation, rng)
+    if split_seed != seed:
+        val_idx, fit_idx = split_train(n, validation, np.random.default_rng(split_seed))
+    return val_idx, fit_idx
+
+
 def train(config: TrainConfig = TrainConfig(), *, progress: bool = True) -> TrainResult:
     """Run one training; writes ``config.output`` and returns the measured figures."""
     start = time.perf_counter()
@@ -301,7 +320,7 @@ def train(config: TrainConfig = TrainConfig(), *, progress: bool = True) -> Trai
 
     train_split = load_mnist("train", config.data_dir, download=config.download)
     test_split = load_mnist("test", config.data_dir, download=config.download)
-    val_idx, fit_idx = split_train(len(train_split), config.validation, rng)
+    val_idx, fit_idx = held_out_split(len(train_split), config.validation, rng, seed=config.seed, split_seed=config.split_seed)
     fit_x, fit_y = train_split.images[fit_idx], train_split.labels[fit_idx]
 
     # The stroke width normalization aims at, measured on the training digits themselves.

@@ -33,7 +33,7 @@ from classifier.line_model import (
     write_line_ensemble,
 )
 from classifier.preprocess import LineConfig, normalize_line
-from classifier.train import minimize_temperature, run_jobs, segmented_line, split_train
+from classifier.train import held_out_split, minimize_temperature, run_jobs, segmented_line, split_train
 from datasets.mnist import load_mnist
 from datasets.synth import LineGenerator
 from segmentation import binarize, propose
@@ -160,11 +160,7 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
 
     train_split = load_mnist("train", config.data_dir, download=config.download)
     test_split = load_mnist("test", config.data_dir, download=config.download)
-    # Drawn from ``rng`` whatever ``split_seed`` is, so that a run's random stream (and the
-    # shipped seed-0 model) does not depend on it.
-    val_idx, fit_idx = split_train(len(train_split), config.validation, rng)
-    if config.split_seed != config.seed:
-        val_idx, fit_idx = split_train(len(train_split), config.validation, np.random.default_rng(config.split_seed))
+    val_idx, fit_idx = held_out_split(len(train_split), config.validation, rng, seed=config.seed, split_seed=config.split_seed)
     with tqdm(total=3, desc="building lines", unit="set", disable=not progress) as bar:
         fit = build_lines(train_split.images[fit_idx], train_split.labels[fit_idx], lines=config.lines, config=line_config, seed=config.seed + 11, workers=threads)
         bar.update(1)

@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--output", default="classifier/weights/digitnet.pt", help="checkpoint path to write")
     train.add_argument("--epochs", type=float, help="passes over the sample pool (default: 3)")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--split-seed", type=int, default=0, help="seed of the held-out digits' draw, as the line models' (default 0)")
     train.add_argument("--width", type=_positive, help="channels of the CNN's first layer (default: 32)")
     train.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
 
@@ -148,6 +149,7 @@ def _train(args: argparse.Namespace) -> int:
         epochs=TrainConfig().epochs if args.epochs is None else args.epochs,
         width=TrainConfig().width if args.width is None else args.width,
         seed=args.seed,
+        split_seed=args.split_seed,
         threads=args.threads,
         download=args.download,
     )

@@ -4,7 +4,7 @@ import numpy as np
 
 from classifier.model import NOT_A_DIGIT
 from classifier.preprocess import PreprocessConfig
-from classifier.train import build_pool, build_segmented
+from classifier.train import build_pool, build_segmented, held_out_split, split_train
 
 
 def test_sample_pool_does_not_depend_on_the_number_of_workers(mnist_test) -> None:  # type: ignore[no-untyped-def]
@@ -21,3 +21,18 @@ def test_segmenter_cuts_become_digit_and_reject_samples(mnist_test) -> None:  # 
     assert x.shape == (len(y), 28, 28) and x.dtype == np.uint8
     assert (y == NOT_A_DIGIT).any() and (y < NOT_A_DIGIT).any()
     assert set(np.unique(y)) <= set(range(11))
+
+
+def test_held_out_digits_follow_the_split_seed_and_leave_the_run_stream_alone() -> None:
+    own = np.random.default_rng(1)
+    val, fit = held_out_split(1000, 100, own, seed=1, split_seed=1)
+    expected_val, expected_fit = split_train(1000, 100, np.random.default_rng(1))
+    assert (val == expected_val).all() and (fit == expected_fit).all()
+
+    shared = np.random.default_rng(1)
+    val0, fit0 = held_out_split(1000, 100, shared, seed=1, split_seed=0)
+    zero_val, zero_fit = split_train(1000, 100, np.random.default_rng(0))
+    assert (val0 == zero_val).all() and (fit0 == zero_fit).all()
+    assert not (val0 == val).all()
+    # The run's own stream moved on exactly as without a split seed of its own.
+    assert own.random() == shared.random()

@@ -92,6 +92,21 @@ def test_eval_reports_accuracy(capsys, mnist_test, monkeypatch) -> None:  # type
     assert report["line_ensemble"]["test_sequence_accuracy"] == ensemble.metrics["test_sequence_accuracy"]
 
 
+def test_train_passes_its_seeds_on(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import classifier.train as train_module
+    from datasets.mnist import MnistError
+
+    seen = []
+
+    def fake_train(config):  # type: ignore[no-untyped-def]
+        seen.append(config)
+        raise MnistError("stop here")
+
+    monkeypatch.setattr(train_module, "train", fake_train)
+    assert main(["train", "--data", str(tmp_path), "--seed", "4", "--split-seed", "0", "--output", str(tmp_path / "w.pt")]) == 2
+    assert seen[0].seed == 4 and seen[0].split_seed == 0
+
+
 def test_train_reports_missing_data(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["train", "--data", str(tmp_path), "--output", str(tmp_path / "w.pt")]) == 2
     assert "MNIST train files not found" in capsys.readouterr().err
