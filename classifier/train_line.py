@@ -8,6 +8,7 @@ applies. The digits ``seqdigits train`` holds out are held out here too.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -23,6 +24,7 @@ from tqdm import tqdm
 
 from classifier.line_model import (
     BLANK,
+    LineEnsemble,
     LineNet,
     batch_lines,
     encode_texts,
@@ -38,7 +40,10 @@ from datasets.mnist import load_mnist
 from datasets.synth import LineGenerator
 from segmentation import binarize, propose
 
-__all__ = ["EnsembleFitConfig", "EnsembleFitResult", "LineTrainConfig", "LineTrainResult", "build_lines", "fit_ensemble", "train_lines"]
+__all__ = [
+    "EnsembleFitConfig", "EnsembleFitResult", "LineTrainConfig", "LineTrainResult", "build_lines", "calibration_error", "fit_calibration",
+    "fit_ensemble", "train_lines",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +243,11 @@ class EnsembleFitConfig:
     validation: int = 5000
     split_seed: int = 0
     """The held-out digits: the same draw as ``seqdigits train-lines --split-seed``."""
+    calibration_lines: int = 1000
+    """Lines of 3-7 held-out digits, most photographed, read by the whole recognizer to fit its
+    readings' calibration (see :class:`~classifier.line_model.LineEnsemble`); 0 leaves it (1, 0)."""
+    digit_weights: str | None = None
+    """The digit CNN those readings are made with (None: the packaged one)."""
     seed: int = 0
     threads: int = 0
     download: bool = False
@@ -252,6 +262,7 @@ class EnsembleFitResult:
     member_validation_accuracy: tuple[float, ...]
     member_test_accuracy: tuple[float, ...]
     metrics: dict[str, Any]
+    calibration: tuple[float, float] = (1.0, 0.0)
 
 
 def _held_out_seed(metrics: dict[str, Any]) -> int | None:
@@ -271,6 +282,68 @@ def _mixture_nll(log_probs: list[torch.Tensor], lengths: torch.Tensor, texts: li
         for lp in log_probs
     ])
     return -(torch.logsumexp(each, dim=0) - np.log(len(log_probs))).sum()
+
+
+def calibration_error(confidences: npt.NDArray[np.float64], right: npt.NDArray[np.bool_], *, bins: int = 10) -> float:
+    """Expected calibration error: over ``bins`` equal-width bins of confidence, the mean gap
+    between confidence and the share right, weighted by the bin's share of the readings."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.searchsorted(edges, confidences, side="right") - 1, 0, bins - 1)
+    error = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            error += float(inside.mean()) * abs(float(confidences[inside].mean()) - float(right[inside].mean()))
+    return error
+
+
+def fit_calibration(confidences: npt.NDArray[np.float64], right: npt.NDArray[np.bool_]) -> tuple[float, float]:
+    """(scale, shift) of sigmoid(scale * logit(p) + shift) minimizing the negative
+    log-likelihood of ``right`` (Platt scaling on the log-odds); (1, 0) if the search fails."""
+    p = np.clip(confidences, 1e-6, 1.0 - 1e-6)
+    x = torch.from_numpy(np.log(p) - np.log1p(-p))
+    y = torch.from_numpy(right.astype(np.float64))
+    log_scale = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    shift = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([log_scale, shift], lr=0.5, max_iter=200)
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(log_scale.exp() * x + shift, y)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    found = (float(log_scale.exp().item()), float(shift.item()))
+    return found if all(math.isfinite(v) for v in found) and found[0] > 0 else (1.0, 0.0)
+
+
+def _calibration(
+    ensemble: LineEnsemble, images: npt.NDArray[np.uint8], labels: npt.NDArray[np.int64], config: EnsembleFitConfig, *, progress: bool
+) -> tuple[tuple[float, float], dict[str, Any]]:
+    """Read lines of the held-out digits with the whole recognizer and fit its calibration."""
+    from classifier.predict import DigitClassifier
+    from seqdigits.recognizer import Recognizer
+
+    recognizer = Recognizer(DigitClassifier.load(config.digit_weights), line_reader=ensemble)
+    generator = LineGenerator(images, labels, seed=config.seed + 25)
+    confidences, right = [], []
+    for _ in tqdm(range(config.calibration_lines), desc="reading lines", unit="line", disable=not progress):
+        gray, line, _ = segmented_line(generator, lengths=(3, 7))
+        reading = recognizer.read(gray)
+        confidences.append(reading.confidence)
+        right.append(reading.text == line.text)
+    conf, ok = np.array(confidences, np.float64), np.array(right, bool)
+    calibration = fit_calibration(conf, ok)
+    calibrated = np.array([LineEnsemble(ensemble.readers, ensemble.temperature, {}, calibration).calibrate(c) for c in conf])
+    return calibration, {
+        "calibration_lines": int(conf.size),
+        "calibration_accuracy": float(ok.mean()),
+        "calibration_mean_confidence_before": float(conf.mean()),
+        "calibration_mean_confidence_after": float(calibrated.mean()),
+        "calibration_error_before": calibration_error(conf, ok),
+        "calibration_error_after": calibration_error(calibrated, ok),
+    }
 
 
 def fit_ensemble(config: EnsembleFitConfig, *, progress: bool = True) -> EnsembleFitResult:
@@ -333,6 +406,11 @@ def fit_ensemble(config: EnsembleFitConfig, *, progress: bool = True) -> Ensembl
     test_plain = per_line(test, 1.0)
     member_validation = tuple(accuracy(val, val_lp, [k]) for k in everyone)
     member_test = tuple(accuracy(test, test_plain, [k]) for k in everyone)
+    calibration, calibration_figures = (1.0, 0.0), {}
+    if config.calibration_lines > 0:
+        calibration, calibration_figures = _calibration(
+            LineEnsemble(ensemble.readers, temperature), train_split.images[val_idx], train_split.labels[val_idx], config, progress=progress
+        )
     seconds = time.perf_counter() - start
     metrics = {
         "validation_sequence_accuracy": validation_accuracy,
@@ -343,10 +421,12 @@ def fit_ensemble(config: EnsembleFitConfig, *, progress: bool = True) -> Ensembl
         "nll_per_line_at_temperature_1": nll_before,
         "nll_per_line_fitted": nll_after,
         "fit_lines": len(usable),
+        "calibration": list(calibration),
+        **calibration_figures,
         "seconds": round(seconds, 1),
         "config": {**asdict(config), "models": list(config.models)},
     }
-    write_line_ensemble(config.output, config.models, temperature=temperature, metrics=metrics)
+    write_line_ensemble(config.output, config.models, temperature=temperature, metrics=metrics, calibration=calibration)
     return EnsembleFitResult(
         path=str(Path(config.output)),
         temperature=temperature,
@@ -355,4 +435,5 @@ def fit_ensemble(config: EnsembleFitConfig, *, progress: bool = True) -> Ensembl
         member_validation_accuracy=member_validation,
         member_test_accuracy=member_test,
         metrics=metrics,
+        calibration=calibration,
     )

@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     ens.add_argument("--output", default="classifier/weights/linenets.json", help="ensemble file to write (JSON)")
     ens.add_argument("--lines", type=_positive, help="lines of held-out training digits to fit on (default: 2000)")
     ens.add_argument("--split-seed", type=int, default=0, help="the held-out digits, as the models were trained with (default 0)")
+    ens.add_argument(
+        "--calibration-lines", type=int, help="lines of held-out digits the whole recognizer reads to fit its readings' calibration (default: 1000; 0: none)"
+    )
+    ens.add_argument("--weights", help="the digit CNN those lines are read with (default: the packaged one)")
     ens.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
 
     ev = sub.add_parser("eval", help="MNIST test accuracy and sequence accuracy on generated lines")
@@ -205,6 +209,8 @@ def _fit_ensemble(args: argparse.Namespace) -> int:
         output=args.output,
         lines=defaults.lines if args.lines is None else args.lines,
         split_seed=args.split_seed,
+        calibration_lines=defaults.calibration_lines if args.calibration_lines is None else max(0, args.calibration_lines),
+        digit_weights=args.weights,
         threads=args.threads,
         download=args.download,
     )
@@ -218,6 +224,13 @@ def _fit_ensemble(args: argparse.Namespace) -> int:
         f"wrote {result.path}: temperature {result.temperature:.3f}; sequence accuracy {result.validation_accuracy:.4f} on held-out "
         f"training digits, {result.test_accuracy:.4f} on MNIST test digits (each model alone: {members})"
     )
+    if "calibration_lines" in result.metrics:
+        m = result.metrics
+        print(
+            f"readings' calibration: scale {result.calibration[0]:.3f}, shift {result.calibration[1]:.3f}; on {m['calibration_lines']} lines "
+            f"read {m['calibration_accuracy']:.4f} right, mean confidence {m['calibration_mean_confidence_before']:.4f} -> "
+            f"{m['calibration_mean_confidence_after']:.4f}, calibration error {m['calibration_error_before']:.4f} -> {m['calibration_error_after']:.4f}"
+        )
     return 0
 
 
@@ -238,6 +251,9 @@ def _eval(args: argparse.Namespace) -> int:
     ensemble = recognizer.lines
     line_models = [_recorded(reader.metrics, _LINE_MODEL_KEYS) for reader in ensemble.readers] if ensemble is not None else []
     ensemble_figures = _recorded(ensemble.metrics, _ENSEMBLE_KEYS) if ensemble is not None and len(ensemble.readers) > 1 else None
+    if ensemble_figures is not None and ensemble is not None:
+        calibration = _recorded(ensemble.metrics, _CALIBRATION_KEYS) or {}
+        ensemble_figures = {**ensemble_figures, **calibration, "calibration": list(ensemble.calibration)}
     if args.json:
         from dataclasses import asdict
 
@@ -262,6 +278,12 @@ def _eval(args: argparse.Namespace) -> int:
             f"{ensemble_figures['validation_sequence_accuracy']:.4f} on lines of held-out training digits, "
             f"{ensemble_figures['test_sequence_accuracy']:.4f} on lines of MNIST test digits"
         )
+        if "calibration_error_before" in ensemble_figures:
+            print(
+                f"readings' calibration (scale {ensemble.calibration[0]:.3f}, shift {ensemble.calibration[1]:.3f}): calibration error "  # type: ignore[union-attr]
+                f"{ensemble_figures['calibration_error_before']:.4f} -> {ensemble_figures['calibration_error_after']:.4f} on "
+                f"{ensemble_figures['calibration_lines']} lines of held-out training digits"
+            )
     print(f"\ngenerated {args.length}-digit lines from MNIST test digits, {args.lines} per gap kind:")
     print(f"  {'gap':<12} {'sequence':>9} {'character':>10} {'median ms':>10}")
     for r in lines:
@@ -271,6 +293,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 _LINE_MODEL_KEYS = ("validation_sequence_accuracy", "test_sequence_accuracy", "temperature", "training_lines")
 _ENSEMBLE_KEYS = ("validation_sequence_accuracy", "test_sequence_accuracy", "temperature", "fit_lines")
+_CALIBRATION_KEYS = ("calibration_lines", "calibration_error_before", "calibration_error_after")
 
 
 def _recorded(metrics: dict[str, object], keys: tuple[str, ...]) -> dict[str, object] | None:

@@ -244,19 +244,25 @@ class Recognizer:
         # digits get probability 0 (and the reading is flagged), not NaN.
         table = np.exp(table - np.where(np.isfinite(top), top, 0.0))
         table /= np.maximum(table.sum(axis=1, keepdims=True), 1e-300)
+        lines = self.lines
+        assert lines is not None  # a line reading is made only with line models
         characters = []
         for j, i in enumerate(path):
             d = int(digits[j])
             order = [int(k) for k in np.argsort(-table[j]) if k != d]
+            # Calibrated as the reading is (an increasing map, so the reading's confidence stays
+            # at or under its least sure digit's); the alternatives share what is left.
+            sure = lines.calibrate(float(table[j, d]))
+            rest = (1.0 - sure) / (1.0 - float(table[j, d])) if table[j, d] < 1.0 else 0.0
             characters.append(
                 Character(
                     digit=digits[j],
-                    confidence=float(table[j, d]),
+                    confidence=sure,
                     box=layout.candidates[i].box,
-                    alternatives=tuple(Alternative(digit=str(k), confidence=float(table[j, k])) for k in order[: self.alternatives]),
+                    alternatives=tuple(Alternative(digit=str(k), confidence=float(table[j, k]) * rest) for k in order[: self.alternatives]),
                 )
             )
-        confidence = math.exp(likelihood) if digits else 0.0
+        confidence = lines.calibrate(math.exp(likelihood)) if digits else 0.0
         return Reading(
             text=text, confidence=confidence, characters=tuple(characters), width=prepared.width, height=prepared.height,
             needs_review=confidence < min_confidence or unmet,

@@ -173,6 +173,27 @@ def test_load_line_ensemble_from_checkpoints_or_an_ensemble_file(tmp_path) -> No
         ensemble = load_line_ensemble(source)
         assert [r.temperature for r in ensemble.readers] == [1.0, 2.0]
         assert ensemble.temperature == 0.8 and ensemble.metrics == {"fit_lines": 7}
+        assert ensemble.calibration == (1.0, 0.0)
+    write_line_ensemble(tmp_path / "tuned.json", paths, temperature=0.8, metrics={}, calibration=(1.25, 0.5))
+    assert load_line_ensemble(tmp_path / "tuned.json").calibration == (1.25, 0.5)
+    # Files written before there was a calibration read as uncalibrated.
+    del document["calibration"]
+    (tmp_path / "old.json").write_text(json.dumps(document))
+    assert load_line_ensemble(tmp_path / "old.json").calibration == (1.0, 0.0)
+
+
+def test_calibration_is_an_increasing_map_of_probabilities(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    reader = load_line_ensemble(_tiny_checkpoints(tmp_path)[0]).readers[0]
+    plain, tuned = LineEnsemble((reader,)), LineEnsemble((reader,), calibration=(1.5, 0.7))
+    grid = [0.0, 1e-9, 0.01, 0.2, 0.5, 0.8, 0.99, 1.0 - 1e-12, 1.0]
+    assert [plain.calibrate(p) for p in grid] == grid
+    mapped = [tuned.calibrate(p) for p in grid]
+    assert mapped[0] == 0.0 and mapped[-1] == 1.0 and all(a < b for a, b in itertools.pairwise(mapped[1:-1]))
+    assert tuned.calibrate(0.5) == pytest.approx(1.0 / (1.0 + math.exp(-0.7)), rel=1e-12)
+    assert tuned.calibrate(0.8) == pytest.approx(1.0 / (1.0 + math.exp(-(1.5 * math.log(4.0) + 0.7))), rel=1e-12)
+    for bad in ((0.0, 0.0), (-1.0, 0.0), (1.0, math.inf)):
+        with pytest.raises(ValueError, match="calibration"):
+            LineEnsemble((reader,), calibration=bad)
 
 
 def test_line_ensemble_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -192,9 +213,13 @@ def test_line_ensemble_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
         "empty.json": json.dumps({"format": "seqdigits-line-ensemble/1", "models": []}),
         "cold.json": json.dumps({"format": "seqdigits-line-ensemble/1", "models": ["line0.pt"], "temperature": -1}),
         "gone.json": json.dumps({"format": "seqdigits-line-ensemble/1", "models": ["line0.pt", "nope.pt"]}),
+        "flat.json": json.dumps({"format": "seqdigits-line-ensemble/1", "models": ["line0.pt"], "calibration": {"scale": 0, "shift": 0}}),
+        "half.json": json.dumps({"format": "seqdigits-line-ensemble/1", "models": ["line0.pt"], "calibration": {"scale": 1.2}}),
+        "word.json": json.dumps({"format": "seqdigits-line-ensemble/1", "models": ["line0.pt"], "calibration": [1.0, 0.0]}),
     }
     messages = {"junk.json": "cannot read", "other.json": "not a seqdigits line ensemble", "empty.json": "non-empty list",
-                "cold.json": "positive number", "gone.json": "not found"}
+                "cold.json": "positive number", "gone.json": "not found", "flat.json": "calibration", "half.json": "calibration",
+                "word.json": "calibration"}
     for name, text in bad.items():
         (tmp_path / name).write_text(text)
         with pytest.raises(CheckpointError, match=messages[name]):
@@ -224,6 +249,9 @@ def test_the_packaged_ensemble_is_its_files_models_and_temperature() -> None:
     seeds = {r.metrics["config"].get("split_seed", r.metrics["config"]["seed"]) for r in ensemble.readers}
     assert seeds == {ensemble.metrics["config"]["split_seed"]}
     assert ensemble.metrics["nll_per_line_fitted"] <= ensemble.metrics["nll_per_line_at_temperature_1"]
+    # Its readings' calibration, as fitted (README): closer to the share of readings right.
+    assert ensemble.calibration == tuple(ensemble.metrics["calibration"]) != (1.0, 0.0)
+    assert ensemble.metrics["calibration_error_after"] < ensemble.metrics["calibration_error_before"]
 
 
 def test_shipped_line_model_records_how_it_was_trained() -> None:

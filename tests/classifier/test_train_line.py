@@ -6,9 +6,23 @@ import numpy as np
 import pytest
 import torch
 
-from classifier.line_model import LineNet, ensemble_log_likelihoods, load_line_ensemble, save_line_checkpoint
+from classifier.line_model import (
+    LineNet,
+    LineReader,
+    ensemble_log_likelihoods,
+    load_line_ensemble,
+    save_line_checkpoint,
+)
 from classifier.preprocess import LineConfig
-from classifier.train_line import EnsembleFitConfig, _mixture_nll, fit_ensemble
+from classifier.train_line import (
+    EnsembleFitConfig,
+    LineTrainConfig,
+    _mixture_nll,
+    calibration_error,
+    fit_calibration,
+    fit_ensemble,
+    train_lines,
+)
 
 
 def _log_softmax(x: np.ndarray) -> np.ndarray:
@@ -41,7 +55,9 @@ def _checkpoints(folder, split_seeds):  # type: ignore[no-untyped-def]
 
 def test_fit_ensemble_writes_a_file_the_recognizer_loads(mnist_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
     paths = _checkpoints(tmp_path, [0, 0])
-    config = EnsembleFitConfig(models=tuple(map(str, paths)), data_dir=str(mnist_dir), output=str(tmp_path / "lines.json"), lines=40, test_lines=10, threads=1)
+    config = EnsembleFitConfig(
+        models=tuple(map(str, paths)), data_dir=str(mnist_dir), output=str(tmp_path / "lines.json"), lines=40, test_lines=10, calibration_lines=12, threads=1
+    )
     result = fit_ensemble(config, progress=False)
     document = json.loads((tmp_path / "lines.json").read_text())
     assert document["models"] == ["line0.pt", "line1.pt"]
@@ -52,6 +68,27 @@ def test_fit_ensemble_writes_a_file_the_recognizer_loads(mnist_dir, tmp_path) ->
     assert len(result.member_validation_accuracy) == 2
     ensemble = load_line_ensemble(tmp_path / "lines.json")
     assert ensemble.temperature == result.temperature and len(ensemble.readers) == 2
+    # The readings' calibration, fitted on lines the whole recognizer read, travels in the file.
+    assert ensemble.calibration == result.calibration == tuple(metrics["calibration"]) and result.calibration[0] > 0
+    assert metrics["calibration_lines"] == 12 and 0.0 <= metrics["calibration_accuracy"] <= 1.0
+
+
+def test_fit_calibration_finds_the_map_that_made_the_outcomes() -> None:
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0.02, 0.98, 40000)
+    truth = 1.0 / (1.0 + np.exp(-(2.0 * np.log(p / (1 - p)) + 0.5)))
+    right = rng.random(p.size) < truth
+    scale, shift = fit_calibration(p, right)
+    assert scale == pytest.approx(2.0, abs=0.1) and shift == pytest.approx(0.5, abs=0.05)
+    calibrated = 1.0 / (1.0 + np.exp(-(scale * np.log(p / (1 - p)) + shift)))
+    assert calibration_error(calibrated, right) < 0.02 < calibration_error(p, right)
+
+
+def test_calibration_error_by_hand() -> None:
+    confidences = np.array([0.95, 0.95, 0.55, 0.55, 0.15])
+    right = np.array([True, False, True, True, False])
+    # Bins [0.9, 1): 0.95 vs 1/2; [0.5, 0.6): 0.55 vs 1; [0.1, 0.2): 0.15 vs 0.
+    assert calibration_error(confidences, right) == pytest.approx(0.4 * 0.45 + 0.4 * 0.45 + 0.2 * 0.15)
 
 
 def test_fit_ensemble_refuses_models_that_trained_on_the_fits_digits(mnist_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -60,3 +97,15 @@ def test_fit_ensemble_refuses_models_that_trained_on_the_fits_digits(mnist_dir, 
     with pytest.raises(ValueError, match="split seed 1, not 0"):
         fit_ensemble(config, progress=False)
     assert not (tmp_path / "lines.json").exists()
+
+
+def test_a_small_line_training_runs_to_a_checkpoint_the_reader_loads(mnist_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = LineTrainConfig(
+        data_dir=str(mnist_dir), output=str(tmp_path / "line.pt"), lines=48, epochs=1.0, batch_size=16, width=8, hidden=16,
+        validation_lines=12, test_lines=12, seed=3, split_seed=0, threads=1,
+    )
+    result = train_lines(config, progress=False)
+    reader = LineReader.load(tmp_path / "line.pt")
+    assert reader.temperature == result.temperature > 0.0
+    assert reader.metrics["config"]["seed"] == 3 and reader.metrics["config"]["split_seed"] == 0
+    assert 0.0 <= result.validation_accuracy <= 1.0 and 0.0 <= result.test_accuracy <= 1.0

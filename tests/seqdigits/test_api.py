@@ -181,6 +181,27 @@ def test_pixel_limit_is_checked_before_decoding(recognizer) -> None:  # type: ig
         small_limit.read(np.zeros((100, 100), np.uint8))
 
 
+def test_calibration_maps_the_readings_and_digits_confidences_only(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    from classifier.line_model import LineEnsemble
+    from seqdigits import Recognizer
+
+    lines = recognizer.lines
+    plain = Recognizer(recognizer.classifier, line_reader=LineEnsemble(lines.readers, lines.temperature))
+    tuned_lines = LineEnsemble(lines.readers, lines.temperature, calibration=(1.3, 0.4))
+    tuned = Recognizer(recognizer.classifier, line_reader=tuned_lines)
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="mixed"), seed=23)
+    for _ in range(6):
+        image = gen.line(length=5).image
+        a, b = plain.read(image), tuned.read(image)
+        assert b.text == a.text and [c.box for c in b.characters] == [c.box for c in a.characters]
+        assert b.confidence == pytest.approx(tuned_lines.calibrate(a.confidence), abs=1e-12)
+        for x, y in zip(a.characters, b.characters):
+            assert y.confidence == pytest.approx(tuned_lines.calibrate(x.confidence), abs=1e-12)
+            assert [alt.digit for alt in y.alternatives] == [alt.digit for alt in x.alternatives]
+            assert y.confidence + sum(alt.confidence for alt in y.alternatives) <= 1.0 + 1e-9
+        assert b.confidence <= min(c.confidence for c in b.characters) + 1e-12
+
+
 def test_the_packaged_recognizer_reads_with_an_ensemble_of_line_models(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
     from classifier.line_model import default_line_weights_path, load_line_ensemble
 

@@ -89,6 +89,8 @@ def test_eval_reports_accuracy(capsys, mnist_test, monkeypatch) -> None:  # type
         assert figures["test_sequence_accuracy"] == metrics["test_sequence_accuracy"]
         assert figures["validation_sequence_accuracy"] == metrics["validation_sequence_accuracy"]
     assert report["line_ensemble"]["temperature"] == ensemble.temperature
+    assert report["line_ensemble"]["calibration"] == list(ensemble.calibration)
+    assert report["line_ensemble"]["calibration_error_after"] == ensemble.metrics["calibration_error_after"]
     assert report["line_ensemble"]["test_sequence_accuracy"] == ensemble.metrics["test_sequence_accuracy"]
 
 
