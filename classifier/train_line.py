@@ -335,7 +335,8 @@ def _calibration(
         right.append(reading.text == line.text)
     conf, ok = np.array(confidences, np.float64), np.array(right, bool)
     calibration = fit_calibration(conf, ok)
-    calibrated = np.array([LineEnsemble(ensemble.readers, ensemble.temperature, {}, calibration).calibrate(c) for c in conf])
+    tuned = LineEnsemble(ensemble.readers, ensemble.temperature, calibration=calibration)
+    calibrated = np.array([tuned.calibrate(float(c)) for c in conf])
     return calibration, {
         "calibration_lines": int(conf.size),
         "calibration_accuracy": float(ok.mean()),
