@@ -259,6 +259,11 @@ def write_line_ensemble(
     Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
+def _finite(value: object) -> bool:
+    """Whether a JSON value is a finite number (true and false are not numbers here)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _read_ensemble(path: str | os.PathLike[str]) -> LineEnsemble:
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -271,11 +276,11 @@ def _read_ensemble(path: str | os.PathLike[str]) -> LineEnsemble:
     models, temperature = document.get("models"), document.get("temperature", 1.0)
     if not (isinstance(models, list) and models and all(isinstance(m, str) for m in models)):
         raise CheckpointError(f"{path}: 'models' must be a non-empty list of checkpoint paths")
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not (math.isfinite(temperature) and temperature > 0):
+    if not (_finite(temperature) and temperature > 0):
         raise CheckpointError(f"{path}: 'temperature' must be a positive number, got {temperature!r}")
     calibration = document.get("calibration", {"scale": 1.0, "shift": 0.0})
     values = [calibration.get(key) for key in ("scale", "shift")] if isinstance(calibration, dict) else [None, None]
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values) or values[0] <= 0:
+    if not (all(_finite(v) for v in values) and values[0] > 0):
         raise CheckpointError(f"{path}: 'calibration' must be {{\"scale\": a positive number, \"shift\": a number}}, got {calibration!r}")
     folder = Path(path).parent
     readers = tuple(LineReader.load(folder / model) for model in models)
