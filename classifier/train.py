@@ -253,9 +253,12 @@ def _logits(model: DigitNet, images: npt.NDArray[np.uint8], batch: int = 1000) -
 
 def minimize_temperature(loss_at: Callable[[torch.Tensor], torch.Tensor]) -> float:
     """The temperature T > 0 minimizing ``loss_at(T)`` (a held-out negative log-likelihood of
-    logits / T), by L-BFGS over log T; 1.0 if the search does not end on a finite T."""
+    logits / T), by L-BFGS over log T with a line search; 1.0 if the search does not end on a
+    finite T with a loss no higher than at 1.0."""
     log_t = torch.zeros(1, requires_grad=True)
-    optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=100)
+    # Without a line search, one step on a steep loss (random or badly wrong models) overshot
+    # to T ~ 1e-16, and 100 iterations crawled back only to a loss 10^10 times T = 1's.
+    optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=100, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
@@ -265,7 +268,11 @@ def minimize_temperature(loss_at: Callable[[torch.Tensor], torch.Tensor]) -> flo
 
     optimizer.step(closure)
     temperature = float(log_t.exp().item())
-    return temperature if math.isfinite(temperature) and temperature > 0 else 1.0
+    if not (math.isfinite(temperature) and temperature > 0):
+        return 1.0
+    with torch.no_grad():
+        found, start = float(loss_at(torch.tensor([temperature]))), float(loss_at(torch.ones(1)))
+    return temperature if found <= start else 1.0
 
 
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:

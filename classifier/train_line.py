@@ -305,17 +305,26 @@ def fit_calibration(confidences: npt.NDArray[np.float64], right: npt.NDArray[np.
     y = torch.from_numpy(right.astype(np.float64))
     log_scale = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     shift = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS([log_scale, shift], lr=0.5, max_iter=200)
+    optimizer = torch.optim.LBFGS([log_scale, shift], lr=0.5, max_iter=200, line_search_fn="strong_wolfe")
+
+    def loss_at(scale: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(scale * x + offset, y)
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        loss = F.binary_cross_entropy_with_logits(log_scale.exp() * x + shift, y)
+        loss = loss_at(log_scale.exp(), shift)
         loss.backward()
         return loss
 
     optimizer.step(closure)
     found = (float(log_scale.exp().item()), float(shift.item()))
-    return found if all(math.isfinite(v) for v in found) and found[0] > 0 else (1.0, 0.0)
+    if not (all(math.isfinite(v) for v in found) and found[0] > 0):
+        return (1.0, 0.0)
+    with torch.no_grad():
+        worse = loss_at(torch.tensor(found[0], dtype=torch.float64), torch.tensor(found[1], dtype=torch.float64)) > loss_at(
+            torch.tensor(1.0, dtype=torch.float64), torch.tensor(0.0, dtype=torch.float64)
+        )
+    return (1.0, 0.0) if bool(worse) else found
 
 
 def _calibration(
