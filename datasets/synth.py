@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from segmentation.types import Box
 
-__all__ = ["GAP_KINDS", "MIXED_GAPS", "Gap", "LineGenerator", "SynthConfig", "SyntheticLine", "render_line", "weighted_choice"]
+__all__ = ["GAP_KINDS", "MIXED_GAPS", "SEPARATORS", "Gap", "LineGenerator", "SynthConfig", "SyntheticLine", "render_line", "weighted_choice"]
 
 Gap = Literal["wide", "separated", "kissing", "touching", "overlapping", "mixed"]
 GAP_KINDS: tuple[Gap, ...] = ("wide", "separated", "kissing", "touching", "overlapping", "mixed")
@@ -72,7 +72,8 @@ class SynthConfig:
 
 @dataclass(frozen=True, slots=True)
 class SyntheticLine:
-    """``image``: uint8 (H, W) gray; ``text``: the digits; ``boxes``: each digit's tight ink box, in order."""
+    """``image``: uint8 (H, W) gray; ``text``: the digits, with any separators written between
+    them ("94110-1234"); ``boxes``: each digit's tight ink box, in order (separators have none)."""
 
     image: npt.NDArray[np.uint8]
     text: str
@@ -143,6 +144,23 @@ def _furniture(coverage: npt.NDArray[np.float32], masks: list[npt.NDArray[np.uin
     np.maximum(coverage, marks.astype(np.float32) / 255.0 * float(rng.uniform(0.6, 1.0)), out=coverage)
 
 
+#: Separator characters a line can be written with: a hyphen, or a space between digit groups.
+SEPARATORS = ("-", " ")
+
+
+def _hyphen(base: int, rng: np.random.Generator) -> npt.NDArray[np.float32]:
+    """A handwritten hyphen as ink coverage: 0.25-0.45 digit heights long, about an MNIST
+    stroke thick, a little off level."""
+    length = max(4, int(rng.uniform(0.25, 0.45) * base))
+    thickness = max(2, round(rng.uniform(0.08, 0.14) * base))
+    rise = round(np.tan(np.radians(rng.uniform(-8.0, 8.0))) * length)
+    pad = thickness + 1
+    ink = np.zeros((abs(rise) + 2 * pad + 1, length + 2 * pad), np.float32)
+    y0 = pad + max(0, rise)
+    cv2.line(ink, (pad, y0), (pad + length - 1, y0 - rise), 1.0, thickness, cv2.LINE_AA)
+    return _tight(ink)
+
+
 def _touch_offset(left: npt.NDArray[np.float32], right: npt.NDArray[np.float32], dy: int) -> int:
     """Smallest x offset of ``right``'s origin, relative to ``left``'s right edge, at which their inks meet."""
     best = None
@@ -160,11 +178,23 @@ def _touch_offset(left: npt.NDArray[np.float32], right: npt.NDArray[np.float32],
 
 
 def render_line(
-    digits: list[npt.NDArray[np.uint8]], labels: list[int], rng: np.random.Generator, config: SynthConfig = SynthConfig()
+    digits: list[npt.NDArray[np.uint8]],
+    labels: list[int],
+    rng: np.random.Generator,
+    config: SynthConfig = SynthConfig(),
+    *,
+    separators: dict[int, str] | None = None,
 ) -> SyntheticLine:
-    """Compose 28x28 MNIST ``digits`` (with their ``labels``) into one line, as ``config`` says."""
+    """Compose 28x28 MNIST ``digits`` (with their ``labels``) into one line, as ``config`` says.
+
+    ``separators``: digit index i (0 < i < len(digits)) -> "-" or " ": a hyphen drawn at
+    mid-height, or a space of 0.6-1.0 digit heights, before digit i. Without them the line
+    is drawn from ``rng`` exactly as before separators existed."""
     if len(digits) != len(labels):
         raise ValueError("one label per digit")
+    separators = separators or {}
+    if any(not 0 < i < len(digits) or ch not in SEPARATORS for i, ch in separators.items()):
+        raise ValueError(f"separators go between digits and are '-' or ' ', got {separators!r}")
     base = int(round(_u(rng, (float(config.height[0]), float(config.height[1])))))
     slant = _u(rng, config.slant)
     stroke = int(round(_u(rng, (float(config.stroke[0]), float(config.stroke[1])))))
@@ -177,9 +207,20 @@ def render_line(
     # Bottom-align on a common baseline, then jitter.
     tops = [base - ink.shape[0] + oy for ink, oy in zip(inks, offsets_y)]
     xs: list[int] = []
+    dashes: list[tuple[int, int, npt.NDArray[np.float32]]] = []  # (x, top, ink) of each hyphen
     x = 0
     for i, ink in enumerate(inks):
-        if i > 0:
+        if i in separators:
+            prev = inks[i - 1]
+            if separators[i] == "-":
+                dash = _hyphen(base, rng)
+                dash_x = xs[-1] + prev.shape[1] + int(rng.uniform(0.1, 0.3) * base)
+                middle = rng.uniform(0.45, 0.6) * base  # a hyphen sits at mid-height, a little low
+                dashes.append((dash_x, int(middle - dash.shape[0] / 2.0), dash))
+                x = dash_x + dash.shape[1] + int(rng.uniform(0.1, 0.3) * base)
+            else:
+                x = xs[-1] + prev.shape[1] + int(rng.uniform(0.6, 1.0) * base)
+        elif i > 0:
             prev = inks[i - 1]
             kind = config.gap
             if kind == "mixed":
@@ -201,10 +242,13 @@ def render_line(
 
     margin = int(_u(rng, config.margin) * base) + 2
     left = min(xs)
-    top = min(tops)
+    top = min(tops + [t for _, t, _ in dashes])
     width = max(x + ink.shape[1] for x, ink in zip(xs, inks)) - left + 2 * margin
     height = max(t + ink.shape[0] for t, ink in zip(tops, inks)) - top + 2 * margin
     coverage = np.zeros((height, width), np.float32)
+    for x, t, dash in dashes:
+        region = coverage[t - top + margin : t - top + margin + dash.shape[0], x - left + margin : x - left + margin + dash.shape[1]]
+        np.maximum(region, dash, out=region)
     masks: list[npt.NDArray[np.uint8]] = []
     for x, t, ink in zip(xs, tops, inks):
         r, c = t - top + margin, x - left + margin
@@ -246,7 +290,8 @@ def render_line(
     if not dark:
         image = 255.0 - image
     out = np.clip(np.round(image), 0, 255).astype(np.uint8)
-    return SyntheticLine(image=out, text="".join(str(int(v)) for v in labels), boxes=tuple(boxes))
+    text = "".join(separators.get(i, "") + str(int(v)) for i, v in enumerate(labels))
+    return SyntheticLine(image=out, text=text, boxes=tuple(boxes))
 
 
 class LineGenerator:
@@ -272,14 +317,25 @@ class LineGenerator:
         self._by_digit = {d: np.flatnonzero(self.labels == d) for d in range(10)}
 
     def line(self, text: str | None = None, *, length: int = 5, **overrides: object) -> SyntheticLine:
-        """One line spelling ``text`` (random digits of ``length`` when None); ``overrides`` replace config fields."""
+        """One line spelling ``text`` (random digits of ``length`` when None); ``overrides`` replace
+        config fields. ``text`` may hold a hyphen or a space between digits ("94110-1234"), drawn
+        as such (see :func:`render_line`)."""
         config = replace(self.config, **overrides) if overrides else self.config  # type: ignore[arg-type]
         if text is None:
             text = "".join(str(int(d)) for d in self.rng.integers(0, 10, length))
-        picks = []
+        separators: dict[int, str] = {}
+        digits = ""
         for ch in text:
+            if ch in SEPARATORS:
+                if len(digits) in separators:
+                    raise ValueError(f"one separator between two digits, got {text!r}")
+                separators[len(digits)] = ch
+            else:
+                digits += ch
+        picks = []
+        for ch in digits:
             pool = self._by_digit.get(int(ch))
             if pool is None or pool.size == 0:
                 raise ValueError(f"no image of digit {ch!r} in the pool")
             picks.append(int(pool[self.rng.integers(pool.size)]))
-        return render_line([self.images[i] for i in picks], [int(self.labels[i]) for i in picks], self.rng, config)
+        return render_line([self.images[i] for i in picks], [int(self.labels[i]) for i in picks], self.rng, config, separators=separators)

@@ -75,3 +75,43 @@ def test_mixed_lines_mix_touching_and_separated_pairs(lines: LineGenerator) -> N
         line = lines.line("00000", gap="mixed", slant=(0.0, 0.0))  # 0s: a gap shows in the boxes
         gaps += [b.x - a.right for a, b in zip(line.boxes, line.boxes[1:])]
     assert any(g > 2 for g in gaps) and any(g <= 0 for g in gaps)
+
+
+def test_a_hyphen_is_drawn_between_the_digit_groups_at_mid_height(mnist_test) -> None:  # type: ignore[no-untyped-def]
+    config = SynthConfig(gap="separated", slant=(0.0, 0.0), baseline_jitter=0.0, dark_on_light=True)
+    for seed in range(5):
+        line = LineGenerator(mnist_test.images, mnist_test.labels, config=config, seed=seed).line("123-45")
+        assert line.text == "123-45" and len(line.boxes) == 5  # a hyphen has no digit box
+        left, right = line.boxes[2], line.boxes[3]
+        between = line.image[:, left.right : right.x] < 128
+        rows = np.flatnonzero(between.any(axis=1))
+        assert rows.size > 0, "no ink between the groups"
+        top, bottom = min(b.y for b in line.boxes), max(b.bottom for b in line.boxes)
+        middle = (rows.mean() - top) / (bottom - top)
+        assert 0.3 < middle < 0.75 and rows.size < 0.3 * (bottom - top)  # a flat stroke, near the middle
+
+
+def test_a_space_between_groups_is_wider_than_the_gaps_within(mnist_test) -> None:  # type: ignore[no-untyped-def]
+    config = SynthConfig(gap="separated", slant=(0.0, 0.0))
+    for seed in range(5):
+        line = LineGenerator(mnist_test.images, mnist_test.labels, config=config, seed=seed).line("12 345")
+        assert line.text == "12 345" and len(line.boxes) == 5
+        gaps = [b.x - a.right for a, b in zip(line.boxes, line.boxes[1:])]
+        height = max(b.height for b in line.boxes)
+        assert gaps[1] >= 0.45 * height > max(gaps[0], *gaps[2:])
+
+
+def test_lines_without_separators_are_drawn_as_before(mnist_test) -> None:  # type: ignore[no-untyped-def]
+    """A line's random draws do not depend on separators being supported: the line the
+    generator drew for seed 11 before they were (its text and boxes, recorded then)."""
+    line = LineGenerator(mnist_test.images, mnist_test.labels, seed=11).line(length=6, gap="mixed")
+    assert line.text == "117456"
+    assert [(b.x, b.y, b.width, b.height) for b in line.boxes] == [
+        (25, 23, 21, 44), (56, 24, 12, 40), (67, 26, 39, 38), (108, 24, 49, 39), (161, 23, 35, 42), (195, 26, 26, 39),
+    ]
+
+
+@pytest.mark.parametrize("text", ["-123", "123-", "12--3", "12 -3", "1_2"])
+def test_a_separator_only_goes_between_two_digits(mnist_test, text: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError):
+        LineGenerator(mnist_test.images, mnist_test.labels).line(text)
