@@ -45,6 +45,12 @@ KINDS = {
     # As people write: each neighbouring pair separated (40 %), kissing (20 %) or touching (40 %).
     "mixed": SynthConfig(gap="mixed"),
 }
+#: Further sets, read with their format: ZIP+4 codes with a handwritten hyphen (mixed gaps) and
+#: house numbers of 1-4 digits, written larger and apart, as on a door or a form's street field.
+FORMATS = {
+    "zip+4": (SynthConfig(gap="mixed"), r"\d{5}-\d{4}"),
+    "house number": (SynthConfig(gap="separated", height=(50, 80)), r"\d{1,4}"),
+}
 #: Share of lines with a box, a rule or a stray dot, by degradation strength.
 FURNITURE = {0.0: 0.0, 0.5: 0.5, 1.0: 0.75}
 STRENGTHS = (0.0, 0.5, 1.0)
@@ -52,12 +58,12 @@ STRENGTHS = (0.0, 0.5, 1.0)
 TESSEROCR_HELPER = r"""
 import json, sys, time
 import tesserocr
-paths = json.loads(sys.stdin.read())
+jobs = json.loads(sys.stdin.read())
 out = []
 with tesserocr.PyTessBaseAPI(psm=tesserocr.PSM.SINGLE_LINE) as api:
-    api.SetVariable("tessedit_char_whitelist", "0123456789")
-    for p in paths:
+    for p, whitelist in jobs:
         t = time.perf_counter()
+        api.SetVariable("tessedit_char_whitelist", whitelist)
         api.SetImageFile(p)
         text = api.GetUTF8Text()
         out.append([text, (time.perf_counter() - t) * 1000.0])
@@ -90,16 +96,30 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
+def _text(kind: str, rng: np.random.Generator) -> str | None:
+    """The string a line of ``kind`` spells (None: 5 random digits, drawn by the generator)."""
+    if kind == "zip+4":
+        digits = "".join(str(d) for d in rng.integers(0, 10, 9))
+        return f"{digits[:5]}-{digits[5:]}"
+    if kind == "house number":
+        return "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(1, 5))))
+    return None
+
+
 def make_sets(data: str | None, lines: int, seed: int, folder: Path) -> list[tuple[str, float, Path, str]]:
+    """The photos, written to ``folder``: (set, strength, path, true text with any hyphen)."""
     test = load_mnist("test", data)
     items = []
-    for k, (kind, config) in enumerate(KINDS.items()):
+    configs = {**KINDS, **{kind: config for kind, (config, _) in FORMATS.items()}}
+    for k, (kind, config) in enumerate(configs.items()):
         for s, strength in enumerate(STRENGTHS):
             gen = LineGenerator(test.images, test.labels, config=config, seed=seed + 100 * k + s)
             rng = np.random.default_rng(seed + 100 * k + s)
             tilt = 12.0 * strength
             for i in range(lines):
-                line = gen.line(length=5, rotation=(-tilt, tilt), furniture=FURNITURE[strength])
+                # The texts of the format sets have a stream of their own: the 5-digit sets' photos stay as they were.
+                text = _text(kind, np.random.default_rng([seed, k, s, i])) if kind in FORMATS else None
+                line = gen.line(text, length=5, rotation=(-tilt, tilt), furniture=FURNITURE[strength])
                 photo = photograph(line, rng, strength=strength)
                 path = folder / f"{kind}-{strength:.1f}-{i:04d}.jpg"
                 cv2.imwrite(str(path), cv2.cvtColor(photo.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
@@ -119,27 +139,33 @@ def peak_rss_mb(command: list[str], stdin: str | None = None) -> float | None:
     return None
 
 
-def run_tesseract_cli(path: Path) -> tuple[str, float]:
+def whitelist(kind: str) -> str:
+    """Tesseract's character whitelist for a set: digits, and the hyphen where codes have one."""
+    return "0123456789-" if kind == "zip+4" else "0123456789"
+
+
+def run_tesseract_cli(path: Path, chars: str = "0123456789") -> tuple[str, float]:
     start = time.perf_counter()
     out = subprocess.run(
-        ["tesseract", str(path), "stdout", "--psm", "7", "-c", "tessedit_char_whitelist=0123456789"],
+        ["tesseract", str(path), "stdout", "--psm", "7", "-c", f"tessedit_char_whitelist={chars}"],
         capture_output=True, text=True, check=False,
     )
     return _digits(out.stdout), (time.perf_counter() - start) * 1000.0
 
 
-def run_tesserocr(paths: list[Path]) -> tuple[list[tuple[str, float]], float | None] | None:
+def run_tesserocr(jobs: list[tuple[str, str]]) -> tuple[list[tuple[str, float]], float | None] | None:
+    """Tesseract in-process on (path, whitelist) pairs: texts (digits only) and ms each, and peak RSS."""
     system_python = "/usr/bin/python3"
     probe = subprocess.run([system_python, "-c", "import tesserocr"], capture_output=True, check=False)
     if probe.returncode != 0:
         return None
-    out = subprocess.run([system_python, "-c", TESSEROCR_HELPER], input=json.dumps([str(p) for p in paths]),
+    out = subprocess.run([system_python, "-c", TESSEROCR_HELPER], input=json.dumps(jobs),
                          capture_output=True, text=True, check=False)
     if out.returncode != 0:
         print(f"tesserocr run failed, left out: {out.stderr.strip()[-300:]}", file=sys.stderr)
         return None
     data = json.loads(out.stdout)
-    rss = peak_rss_mb([system_python, "-c", TESSEROCR_HELPER], json.dumps([str(p) for p in paths]))
+    rss = peak_rss_mb([system_python, "-c", TESSEROCR_HELPER], json.dumps(jobs))
     return [(_digits(t), ms) for t, ms in data["results"]], rss
 
 
@@ -208,50 +234,62 @@ def main() -> int:
             cell = table.setdefault(
                 (kind, strength), {"seqdigits": Score(), "seqdigits-5": Score(), "cnn-only": Score(), "tesseract": Score(), "tesserocr": Score()}
             )
+            digits = _digits(truth)  # a free reading spells the digits; a hyphen is read only with a pattern
             start = time.perf_counter()
             reading = recognizer.read(path)
-            cell["seqdigits"].add(reading.text, truth, (time.perf_counter() - start) * 1000.0)
-            readings.append((reading.confidence, reading.text == truth))
-            # The same image read as a 5-digit postal code (``length=5``), as a form field would be.
+            cell["seqdigits"].add(reading.text, digits, (time.perf_counter() - start) * 1000.0)
+            readings.append((reading.confidence, reading.text == digits))
+            # The same image read with its field's format, as a form would: a 5-digit postal code
+            # (``length=5``), a ZIP+4 code or a house number (its ``pattern``).
             start = time.perf_counter()
-            cell["seqdigits-5"].add(recognizer.read(path, length=5).text, truth, (time.perf_counter() - start) * 1000.0)
+            formatted = recognizer.read(path, pattern=FORMATS[kind][1]) if kind in FORMATS else recognizer.read(path, length=5)
+            cell["seqdigits-5"].add(formatted.text, truth, (time.perf_counter() - start) * 1000.0)
             start = time.perf_counter()
-            cell["cnn-only"].add(cnn_only.read(path).text, truth, (time.perf_counter() - start) * 1000.0)
-        sample = [str(p) for _, _, p, _ in items[:: max(1, len(items) // 100)]]
+            cell["cnn-only"].add(cnn_only.read(path).text, digits, (time.perf_counter() - start) * 1000.0)
+        # Speed and memory on the 5-digit sets, as in earlier releases' runs.
+        five = [item for item in items if item[0] in KINDS]
+        sample = [str(p) for _, _, p, _ in five[:: max(1, len(five) // 100)]]
         seq_rss = peak_rss_mb([sys.executable, "-m", "seqdigits", "read", *sample])
 
-        paths = [p for _, _, p, _ in items]
+        paths = [p for _, _, p, _ in five]
         start = time.perf_counter()
         for s in range(0, len(paths), 32):
             recognizer.read_batch(paths[s : s + 32])
         batch_ips = len(paths) / (time.perf_counter() - start)
 
         start = time.perf_counter()
-        for kind, strength, path, truth in items:
-            text, ms = run_tesseract_cli(path)
-            table[(kind, strength)]["tesseract"].add(text, truth, ms)
+        for kind, strength, path, truth in five:
+            text, ms = run_tesseract_cli(path, whitelist(kind))
+            table[(kind, strength)]["tesseract"].add(text, _digits(truth), ms)
         tess_ips = len(paths) / (time.perf_counter() - start)
+        for kind, strength, path, truth in items[len(five) :]:
+            text, ms = run_tesseract_cli(path, whitelist(kind))
+            table[(kind, strength)]["tesseract"].add(text, _digits(truth), ms)
         tess_rss = peak_rss_mb(["tesseract", sample[0], "stdout", "--psm", "7", "-c", "tessedit_char_whitelist=0123456789"])
 
-        inproc = run_tesserocr(paths)
+        inproc = run_tesserocr([(str(path), whitelist(kind)) for kind, _, path, _ in items])
         ocr_rss = None
         if inproc is not None:
             results, ocr_rss = inproc
             for (kind, strength, _, truth), (text, ms) in zip(items, results):
-                table[(kind, strength)]["tesserocr"].add(text, truth, ms)
+                table[(kind, strength)]["tesserocr"].add(text, _digits(truth), ms)
 
     digit_report = evaluate_digits(recognizer, load_mnist("test", args.data))
     lines = [
         f"# seqdigits vs Tesseract {subprocess.run(['tesseract', '--version'], capture_output=True, text=True).stdout.split()[1]}",
         "",
-        f"{args.lines} five-digit strings per row, from MNIST test digits; strength = photo degradation "
+        f"{args.lines} strings per row, from MNIST test digits: five-digit postal codes by gap kind; ZIP+4 codes "
+        "with a handwritten hyphen (mixed gaps); house numbers of 1-4 digits, written apart and larger. "
+        "Strength = photo degradation "
         "(0: clean scan in colour; 0.5 and 1: shadow, vignette, blur, noise, JPEG, tilt up to 6 and 12 degrees, "
-        "form furniture). Tesseract: `--psm 7`, digits whitelist. ms = median per image, one image at a time. "
-        "seq = whole string right; char = 1 - edit distance / 5; `length=5`: the same images read with the "
-        "expected length given, as for a postal-code field; CNN only: without the line model "
-        "(`load_recognizer(line_model=False)`).",
+        "form furniture). Tesseract: `--psm 7`, digits whitelist (and the hyphen for ZIP+4). ms = median per image, "
+        "one image at a time. seq = whole string right (its digits; a free reading spells no hyphen); "
+        "char = 1 - edit distance / digits; with format: the same images read with the field's format given "
+        "(`length=5` for postal codes, `pattern=r\"\\d{5}-\\d{4}\"` for ZIP+4, hyphen included in the "
+        "comparison, `pattern=r\"\\d{1,4}\"` for house numbers); CNN only: without the line models "
+        "(`load_recognizer(line_model=False)`). Speed and memory below: the 5-digit sets.",
         "",
-        "| set | strength | seqdigits seq | seqdigits char | seqdigits seq, length=5 | seqdigits ms | CNN only seq | CNN only ms "
+        "| set | strength | seqdigits seq | seqdigits char | seqdigits seq, with format | seqdigits ms | CNN only seq | CNN only ms "
         "| tesseract seq | tesseract char | tesseract CLI ms | tesserocr ms |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -262,10 +300,11 @@ def main() -> int:
             f"| {kind} | {strength:.1f} | {a[0]:.3f} | {a[1]:.3f} | {f[0]:.3f} | {a[2]:.1f} | {c[0]:.3f} | {c[2]:.1f} "
             f"| {t[0]:.3f} | {t[1]:.3f} | {t[2]:.1f} | {o[2]:.1f} |"
         )
-    all_seq = [v for cell in table.values() for v in cell["seqdigits"].ms]
-    all_cnn = [v for cell in table.values() for v in cell["cnn-only"].ms]
-    all_tess = [v for cell in table.values() for v in cell["tesseract"].ms]
-    all_ocr = [v for cell in table.values() for v in cell["tesserocr"].ms]
+    fives = [cell for (kind, _), cell in table.items() if kind in KINDS]
+    all_seq = [v for cell in fives for v in cell["seqdigits"].ms]
+    all_cnn = [v for cell in fives for v in cell["cnn-only"].ms]
+    all_tess = [v for cell in fives for v in cell["tesseract"].ms]
+    all_ocr = [v for cell in fives for v in cell["tesserocr"].ms]
     lines += [
         "",
         f"- seqdigits: median {np.median(all_seq):.1f} ms per image; batch mode (32 per call) {batch_ips:.1f} images/s; "
