@@ -292,21 +292,31 @@ def _extend(ink: npt.NDArray[np.uint8], origin: tuple[int, int], tip: tuple[int,
 
 
 def _stroke_across(ink: npt.NDArray[np.uint8], x0: int, y0: int, x1: int, y1: int) -> int:
-    """Thickness in pixels of the ink line from (x0, y0) to (x1, y1), measured at a few points."""
+    """Thickness in pixels of the ink line from (x0, y0) to (x1, y1): the median, over nine
+    points along it, of the ink run across it there, plus 2. A run counts only the ink joined
+    to the line, and the median ignores the points where a digit's stroke crosses it."""
     h, w = ink.shape
     dx, dy = float(x1 - x0), float(y1 - y0)
     norm = max(np.hypot(dx, dy), 1e-9)
     nx, ny = -dy / norm, dx / norm
+
+    def inked(cx: float, cy: float, k: int) -> bool:
+        x, y = int(round(cx + k * nx)), int(round(cy + k * ny))
+        return 0 <= x < w and 0 <= y < h and bool(ink[y, x])
+
     widths = []
-    for t in (0.25, 0.5, 0.75):
+    for t in np.linspace(0.1, 0.9, 9):
         cx, cy = x0 + t * dx, y0 + t * dy
-        run = 0
-        for k in range(-12, 13):
-            x, y = int(round(cx + k * nx)), int(round(cy + k * ny))
-            if 0 <= x < w and 0 <= y < h and ink[y, x]:
-                run += 1
-        widths.append(run)
-    return int(np.clip(np.median(widths) + 2, 2, 25))
+        start = next((k for k in (0, -1, 1, -2, 2) if inked(cx, cy, k)), None)
+        if start is None:
+            continue
+        low, high = start, start
+        while low > -12 and inked(cx, cy, low - 1):
+            low -= 1
+        while high < 12 and inked(cx, cy, high + 1):
+            high += 1
+        widths.append(high - low + 1)
+    return int(np.clip(np.median(widths) + 2, 2, 25)) if widths else 3
 
 
 def remove_specks(
@@ -491,7 +501,7 @@ def _writing(
     rules = find_rules(ink, line_height=found[3])
     first = found
     if rules.any():
-        found = _components(cv2.subtract(ink, rules))
+        found = _components(cv2.subtract(ink, _under_strokes(ink, rules, line_height=found[3])))
         if found is None:
             return None
     labels, stats, ruled, line_height = found
@@ -536,6 +546,31 @@ def _writing(
     if not keep.any():
         return None
     return labels, stats, keep, line_height
+
+
+def _under_strokes(ink: npt.NDArray[np.uint8], rules: npt.NDArray[np.uint8], *, line_height: float) -> npt.NDArray[np.uint8]:
+    """``rules`` less the pixels where a stroke crosses them: rule pixels reached straight down
+    from the writing's ink above and straight up from its ink below, each within a rule's
+    thickness. A digit written across a rule stays one piece; the rule between digits, and
+    under a stroke that only touches it, still goes."""
+    writing = cv2.subtract(ink, rules) > 0
+    inside = rules > 0
+    reach = max(2, int(0.25 * line_height))
+    crossed = []
+    for down in (True, False):  # down from the ink above, then up from the ink below
+        front, seen = writing, np.zeros_like(inside)
+        for _ in range(reach):
+            moved = np.zeros_like(front)
+            if down:
+                moved[1:] = front[:-1]
+            else:
+                moved[:-1] = front[1:]
+            front = moved & inside & ~seen
+            if not front.any():
+                break
+            seen |= front
+        crossed.append(seen)
+    return np.where(crossed[0] & crossed[1], 0, rules).astype(np.uint8)
 
 
 def _upright_bar(own: npt.NDArray[np.bool_], line_height: float) -> bool:
