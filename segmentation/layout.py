@@ -139,8 +139,8 @@ def find_rulings(
     """Mask over components (row 0 is the background) of form furniture, not writing.
 
     Horizontal rules (an underline, the edge of a field: ``min_aspect`` times
-    wider than tall and longer than 1.5 line heights, which a detached bar of
-    a 5 or 7 never is) and frames around the centres of at least two other
+    wider than tall, longer than 1.5 line heights, which a detached bar of
+    a 5 or 7 never is, and at most half a line height tall) and frames around the centres of at least two other
     components, or of one at least half as wide and a third as tall: a thin
     outline, under ``max_fill`` of its box inked, or, given the component
     ``labels`` (int32 (H, W) from cv2), any outline whose ink keeps to its box's
@@ -150,7 +150,8 @@ def find_rulings(
     centres = stats[1:, :2] + stats[1:, 2:4] / 2.0
     for i in range(1, stats.shape[0]):
         x, y, w, h, area = (int(v) for v in stats[i])
-        if w >= min_aspect * h and w > 1.5 * line_height:
+        # No thicker than half a digit: a long run of touching digits is as wide, but as tall as the writing.
+        if w >= min_aspect * h and w > 1.5 * line_height and h <= 0.5 * line_height:
             ruled[i] = True
             continue
         inside = (centres[:, 0] > x) & (centres[:, 0] < x + w) & (centres[:, 1] > y) & (centres[:, 1] < y + h)

@@ -409,3 +409,16 @@ def test_a_stroke_that_crosses_a_rule_keeps_its_foot() -> None:
     for atom in strokes:
         assert atom.box.y <= 29 and atom.box.bottom >= 93  # whole: from 30 down to 92
     assert max(a.box.width for a in layout.atoms) < 60  # the rule itself is gone (300 px long)
+
+
+def test_a_long_run_of_touching_digits_is_writing_not_a_rule() -> None:
+    # Ten rings that touch make one component six times as wide as it is tall, a rule's shape;
+    # taken for one, the whole line was furniture and read as nothing.
+    mask = np.zeros((100, 440), np.uint8)
+    for k in range(10):
+        cv2.ellipse(mask, (42 + 38 * k, 50), (22, 29), 0, 0, 360, 255, 5)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+    assert count == 2 and stats[1, 2] >= 6 * stats[1, 3]
+    layout = propose(mask > 0, deskew=False, deslant=False)
+    assert layout.line_height == pytest.approx(63, abs=3)  # the rings are 63 px tall
+    assert min(a.box.x for a in layout.atoms) <= 20 and max(a.box.right for a in layout.atoms) >= 400
