@@ -381,8 +381,13 @@ def fit_ensemble(config: EnsembleFitConfig, *, progress: bool = True) -> Ensembl
         test = build_lines(test_split.images, test_split.labels, lines=config.test_lines, config=line_config, seed=config.seed + 23, workers=threads)
         bar.update(1)
 
-    def per_line(items: list[tuple[npt.NDArray[np.uint8], str]], sharpen: float) -> list[list[npt.NDArray[np.float64]]]:
-        per_model = [reader.log_probs([image for image, _ in items], sharpen=sharpen) for reader in ensemble.readers]
+    def per_line(items: list[tuple[npt.NDArray[np.uint8], str]], sharpen: float, batch: int = 200) -> list[list[npt.NDArray[np.float64]]]:
+        # In batches: one forward pass pads every line to the widest, and memory grows with both.
+        images = [image for image, _ in items]
+        per_model = [
+            [lp for s in range(0, len(images), batch) for lp in reader.log_probs(images[s : s + batch], sharpen=sharpen)]
+            for reader in ensemble.readers
+        ]
         return [list(lps) for lps in zip(*per_model)]
 
     val_lp = per_line(val, 1.0)
