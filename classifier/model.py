@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import TypeVar
 
 import torch
 from torch import nn
@@ -60,12 +61,18 @@ class DigitNet(nn.Module):
         return self.head(self.features((x - self.mean) / self.std))
 
 
-def fuse_batchnorm(model: DigitNet) -> DigitNet:
-    """A copy of ``model`` in eval mode with every BatchNorm folded into the convolution before
-    it: the same function (to float rounding) with one layer fewer per block, for inference."""
+M = TypeVar("M", bound=nn.Module)
+
+
+def fuse_batchnorm(model: M) -> M:
+    """A copy of ``model`` in eval mode with every BatchNorm that follows a convolution in a
+    ``Sequential`` folded into it: the same function (to float rounding) with one layer fewer
+    per block, for inference. Serves the digit CNN and the line models."""
     fused = copy.deepcopy(model).eval()
-    for block in fused.features:
-        if isinstance(block, nn.Sequential) and isinstance(block[0], nn.Conv2d) and isinstance(block[1], nn.BatchNorm2d):
-            block[0] = fuse_conv_bn_eval(block[0], block[1])
-            block[1] = nn.Identity()
+    for module in list(fused.modules()):
+        if isinstance(module, nn.Sequential):
+            for k in range(len(module) - 1):
+                if isinstance(module[k], nn.Conv2d) and isinstance(module[k + 1], nn.BatchNorm2d):
+                    module[k] = fuse_conv_bn_eval(module[k], module[k + 1])
+                    module[k + 1] = nn.Identity()
     return fused

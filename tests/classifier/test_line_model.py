@@ -84,6 +84,23 @@ def test_a_padded_batch_gives_each_line_its_own_result() -> None:
         np.testing.assert_allclose(np.exp(a).sum(axis=1), 1.0, atol=1e-9)
 
 
+def test_a_loaded_line_model_is_folded_and_reads_as_the_trained_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    torch.manual_seed(3)
+    model = LineNet(width=8, hidden=16)
+    model.train()
+    for _ in range(3):  # running statistics other than their initial values
+        model(torch.rand(4, 1, 32, 48), torch.tensor([12, 12, 12, 12]))
+    model.eval()
+    save_line_checkpoint(tmp_path / "l.pt", model, width=8, hidden=16, config=LineConfig(), temperature=1.3, metrics={})
+    loaded = LineReader.load(tmp_path / "l.pt")
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in loaded.model.modules())
+    trained = LineReader(model=model, config=LineConfig(), temperature=1.3, metrics={})
+    rng = np.random.default_rng(8)
+    lines = [(rng.random((32, w)) > 0.8).astype(np.uint8) * 255 for w in (40, 97, 64)]
+    for a, b in zip(loaded.log_probs(lines), trained.log_probs(lines)):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+
+
 def test_batch_pads_to_a_multiple_of_the_stride() -> None:
     x, lengths = batch_lines([np.full((32, 9), 255, np.uint8), np.zeros((32, 30), np.uint8)])
     assert x.shape == (2, 1, 32, 32)
