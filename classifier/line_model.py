@@ -159,7 +159,7 @@ class LineReader:
         load_weights(model, payload, what="line weights")
         return cls(
             # As the digit CNN: BatchNorm folded, channels-last activations (oneDNN's faster layout).
-            model=fuse_batchnorm(model.eval()).to(memory_format=torch.channels_last),
+            model=fuse_batchnorm(model.eval()).to(memory_format=torch.channels_last),  # type: ignore[call-overload]  # torch's stubs lack memory_format
             config=LineConfig.from_dict(payload["line"]),
             temperature=float(payload.get("temperature", 1.0)),
             metrics=dict(payload.get("metrics", {})),

@@ -72,7 +72,8 @@ def fuse_batchnorm(model: M) -> M:
     for module in list(fused.modules()):
         if isinstance(module, nn.Sequential):
             for k in range(len(module) - 1):
-                if isinstance(module[k], nn.Conv2d) and isinstance(module[k + 1], nn.BatchNorm2d):
-                    module[k] = fuse_conv_bn_eval(module[k], module[k + 1])
+                conv, norm = module[k], module[k + 1]
+                if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
+                    module[k] = fuse_conv_bn_eval(conv, norm)
                     module[k + 1] = nn.Identity()
     return fused

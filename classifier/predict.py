@@ -106,7 +106,7 @@ class DigitClassifier:
         return cls(
             # Channels-last activations: oneDNN's convolutions and pooling run about twice as
             # fast on them on a CPU as on the default layout (the same function, to rounding).
-            model=fuse_batchnorm(model).to(memory_format=torch.channels_last),
+            model=fuse_batchnorm(model).to(memory_format=torch.channels_last),  # type: ignore[call-overload]  # torch's stubs lack memory_format
             preprocess=PreprocessConfig.from_dict(payload["preprocess"]),
             temperature=float(payload.get("temperature", 1.0)),
             metrics=dict(payload.get("metrics", {})),
