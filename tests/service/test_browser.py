@@ -81,6 +81,7 @@ STROKES = {
     "7": [[(0.3, 0.18), (0.7, 0.18), (0.45, 0.85)]],
     "0": [[(0.5 + 0.2 * __import__("math").cos(t / 12 * 6.283), 0.5 + 0.36 * __import__("math").sin(t / 12 * 6.283)) for t in range(13)]],
     "4": [[(0.55, 0.15), (0.25, 0.6), (0.75, 0.6)], [(0.6, 0.35), (0.6, 0.88)]],
+    "-": [[(0.3, 0.52), (0.7, 0.52)]],
 }
 
 
@@ -127,3 +128,23 @@ def test_page_shows_server_errors(server: str, browser, tmp_path) -> None:  # ty
     browser.find_element(By.ID, "file").send_keys(str(bogus))
     WebDriverWait(browser, 30).until(ec.text_to_be_present_in_element((By.ID, "error"), "Could not read it"))
     assert "not a recognised image" in browser.find_element(By.ID, "error").text
+
+
+def test_read_with_a_format_from_the_page(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server + "/")
+    _draw(browser, browser.find_element(By.ID, "pad"), "17-04")
+    browser.find_element(By.ID, "pattern").send_keys(r"\d{2}-\d{2}")
+    browser.find_element(By.ID, "read").click()
+    WebDriverWait(browser, 30).until(ec.text_to_be_present_in_element((By.ID, "meta"), "confidence"))
+    assert browser.find_element(By.ID, "text").text == "17-04"  # the hyphen read as the format's separator
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#chars tr")) == 4
+    # A format the service cannot parse comes back as its 400, shown on the page.
+    browser.find_element(By.ID, "pattern").clear()
+    browser.find_element(By.ID, "pattern").send_keys("five digits")
+    browser.find_element(By.ID, "read").click()
+    WebDriverWait(browser, 30).until(ec.text_to_be_present_in_element((By.ID, "error"), "Could not read it"))
+    assert "pattern" in browser.find_element(By.ID, "error").text
