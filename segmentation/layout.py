@@ -231,6 +231,37 @@ def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float, hairlines: boo
     return cv2.bitwise_and(out, ink)
 
 
+def _runs_across(
+    ink: npt.NDArray[np.uint8], x0: int, y0: int, x1: int, y1: int, *, at: npt.NDArray[np.float64], near: int, reach: int
+) -> list[tuple[int, float]]:
+    """At each fraction ``at`` of the way from (x0, y0) to (x1, y1), the run of ink across the
+    segment (along its left-hand normal) through the inked pixel nearest it, within ``near`` px,
+    followed at most ``reach`` px either way: (its length, its centre's offset from the segment),
+    in px. Where no ink is that near, nothing."""
+    h, w = ink.shape
+    dx, dy = float(x1 - x0), float(y1 - y0)
+    norm = max(float(np.hypot(dx, dy)), 1e-9)
+    nx, ny = -dy / norm, dx / norm
+    offsets = np.arange(-reach, reach + 1)
+    runs: list[tuple[int, float]] = []
+    for t in at:
+        xs = np.rint(x0 + t * dx + offsets * nx).astype(np.int64)
+        ys = np.rint(y0 + t * dy + offsets * ny).astype(np.int64)
+        inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+        on = np.zeros(offsets.size, bool)
+        on[inside] = ink[ys[inside], xs[inside]] > 0
+        first = next((k for k in sorted(range(-near, near + 1), key=abs) if on[k + reach]), None)
+        if first is None:
+            continue
+        a = b = first + reach
+        while a > 0 and on[a - 1]:
+            a -= 1
+        while b < offsets.size - 1 and on[b + 1]:
+            b += 1
+        runs.append((b - a + 1, (a + b) / 2.0 - reach))
+    return runs
+
+
 def _hairline(
     ink: npt.NDArray[np.uint8], x0: int, y0: int, x1: int, y1: int, *, pen: float, samples: int = 15
 ) -> tuple[float, float] | None:
@@ -238,32 +269,11 @@ def _hairline(
     ``samples`` points along it) as a line under half the ``pen`` width (px) thick, by the median
     of the ink runs across it: that median, and the runs' mean offset from the segment (px, along
     its left-hand normal); else None."""
-    h, w = ink.shape
-    dx, dy = float(x1 - x0), float(y1 - y0)
-    norm = max(float(np.hypot(dx, dy)), 1e-9)
-    nx, ny = -dy / norm, dx / norm
-    offsets = np.arange(-15, 16)
-    runs: list[int] = []
-    shifts: list[float] = []
-    for t in np.linspace(0.03, 0.97, samples):
-        xs = np.rint(x0 + t * dx + offsets * nx).astype(np.int64)
-        ys = np.rint(y0 + t * dy + offsets * ny).astype(np.int64)
-        inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
-        on = np.zeros(offsets.size, bool)
-        on[inside] = ink[ys[inside], xs[inside]] > 0
-        near = [k for k in sorted(range(-3, 4), key=abs) if on[k + 15]]
-        if not near:
-            continue
-        a = b = near[0] + 15
-        while a > 0 and on[a - 1]:
-            a -= 1
-        while b < offsets.size - 1 and on[b + 1]:
-            b += 1
-        runs.append(b - a + 1)
-        shifts.append((a + b) / 2.0 - 15)
+    found = _runs_across(ink, x0, y0, x1, y1, at=np.linspace(0.03, 0.97, samples), near=3, reach=15)
+    runs = [run for run, _ in found]
     if len(runs) < 0.8 * samples or float(np.median(runs)) > 0.5 * pen:
         return None
-    return float(np.median(runs)), float(np.mean(shifts))
+    return float(np.median(runs)), float(np.mean([shift for _, shift in found]))
 
 
 def _extend(ink: npt.NDArray[np.uint8], origin: tuple[int, int], tip: tuple[int, int], thickness: int) -> tuple[int, int]:
@@ -296,27 +306,7 @@ def _stroke_across(ink: npt.NDArray[np.uint8], x0: int, y0: int, x1: int, y1: in
     """Thickness in pixels of the ink line from (x0, y0) to (x1, y1): the median, over nine
     points along it, of the ink run across it there, plus 2. A run counts only the ink joined
     to the line, and the median ignores the points where a digit's stroke crosses it."""
-    h, w = ink.shape
-    dx, dy = float(x1 - x0), float(y1 - y0)
-    norm = max(np.hypot(dx, dy), 1e-9)
-    nx, ny = -dy / norm, dx / norm
-
-    def inked(cx: float, cy: float, k: int) -> bool:
-        x, y = int(round(cx + k * nx)), int(round(cy + k * ny))
-        return 0 <= x < w and 0 <= y < h and bool(ink[y, x])
-
-    widths = []
-    for t in np.linspace(0.1, 0.9, 9):
-        cx, cy = x0 + t * dx, y0 + t * dy
-        start = next((k for k in (0, -1, 1, -2, 2) if inked(cx, cy, k)), None)
-        if start is None:
-            continue
-        low, high = start, start
-        while low > -12 and inked(cx, cy, low - 1):
-            low -= 1
-        while high < 12 and inked(cx, cy, high + 1):
-            high += 1
-        widths.append(high - low + 1)
+    widths = [run for run, _ in _runs_across(ink, x0, y0, x1, y1, at=np.linspace(0.1, 0.9, 9), near=2, reach=12)]
     return int(np.clip(np.median(widths) + 2, 2, 25)) if widths else 3
 
 
