@@ -35,7 +35,7 @@ from seqdigits.image import load_image
 T = TypeVar("T")
 
 __all__ = [
-    "TrainConfig", "TrainResult", "build_pool", "evaluate", "fit_temperature", "held_out_split", "minimize_temperature", "run_jobs",
+    "TrainConfig", "TrainResult", "build_pool", "evaluate", "fit_temperature", "held_out_split", "lbfgs_minimize", "minimize_temperature", "run_jobs",
     "segmented_line", "split_train", "train",
 ]
 
@@ -251,28 +251,38 @@ def _logits(model: DigitNet, images: npt.NDArray[np.uint8], batch: int = 1000) -
     return torch.cat(outs)
 
 
-def minimize_temperature(loss_at: Callable[[torch.Tensor], torch.Tensor]) -> float:
-    """The temperature T > 0 minimizing ``loss_at(T)`` (a held-out negative log-likelihood of
-    logits / T), by L-BFGS over log T with a line search; 1.0 if the search does not end on a
-    finite T with a loss no higher than at 1.0."""
-    log_t = torch.zeros(1, requires_grad=True)
+def lbfgs_minimize(
+    loss_at: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor, *, lr: float, max_iter: int
+) -> torch.Tensor:
+    """The point (a 1-D tensor like ``start``) minimizing ``loss_at``, by L-BFGS from ``start``
+    with a strong-Wolfe line search; ``start`` itself where the search ends on a non-finite point
+    or on a loss that is not at most ``start``'s."""
+    point = start.clone().requires_grad_(True)
     # Without a line search, one step on a steep loss (random or badly wrong models) overshot
     # to T ~ 1e-16, and 100 iterations crawled back only to a loss 10^10 times T = 1's.
-    optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=100, line_search_fn="strong_wolfe")
+    optimizer = torch.optim.LBFGS([point], lr=lr, max_iter=max_iter, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        loss = loss_at(log_t.exp())
+        loss = loss_at(point)
         loss.backward()
         return loss
 
     optimizer.step(closure)
-    temperature = float(log_t.exp().item())
-    if not (math.isfinite(temperature) and temperature > 0):
-        return 1.0
+    found = point.detach()
+    if not bool(torch.isfinite(found).all()):
+        return start
     with torch.no_grad():
-        found, start = float(loss_at(torch.tensor([temperature]))), float(loss_at(torch.ones(1)))
-    return temperature if found <= start else 1.0
+        return found if float(loss_at(found)) <= float(loss_at(start)) else start
+
+
+def minimize_temperature(loss_at: Callable[[torch.Tensor], torch.Tensor]) -> float:
+    """The temperature T > 0 minimizing ``loss_at(T)`` (a held-out negative log-likelihood of
+    logits / T), by :func:`lbfgs_minimize` over log T; 1.0 if the search does not end on a
+    finite T with a loss no higher than at 1.0."""
+    log_t = lbfgs_minimize(lambda u: loss_at(u.exp()), torch.zeros(1), lr=0.1, max_iter=100)
+    temperature = float(log_t.exp().item())
+    return temperature if math.isfinite(temperature) and temperature > 0 else 1.0
 
 
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:

@@ -35,7 +35,7 @@ from classifier.line_model import (
     write_line_ensemble,
 )
 from classifier.preprocess import LineConfig, normalize_line
-from classifier.train import held_out_split, minimize_temperature, run_jobs, segmented_line, split_train
+from classifier.train import held_out_split, lbfgs_minimize, minimize_temperature, run_jobs, segmented_line, split_train
 from datasets.mnist import load_mnist
 from datasets.synth import LineGenerator
 from segmentation import binarize, propose
@@ -303,28 +303,12 @@ def fit_calibration(confidences: npt.NDArray[np.float64], right: npt.NDArray[np.
     p = np.clip(confidences, 1e-6, 1.0 - 1e-6)
     x = torch.from_numpy(np.log(p) - np.log1p(-p))
     y = torch.from_numpy(right.astype(np.float64))
-    log_scale = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    shift = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS([log_scale, shift], lr=0.5, max_iter=200, line_search_fn="strong_wolfe")
-
-    def loss_at(scale: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
-        return F.binary_cross_entropy_with_logits(scale * x + offset, y)
-
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
-        loss = loss_at(log_scale.exp(), shift)
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    found = (float(log_scale.exp().item()), float(shift.item()))
-    if not (all(math.isfinite(v) for v in found) and found[0] > 0):
-        return (1.0, 0.0)
-    with torch.no_grad():
-        worse = loss_at(torch.tensor(found[0], dtype=torch.float64), torch.tensor(found[1], dtype=torch.float64)) > loss_at(
-            torch.tensor(1.0, dtype=torch.float64), torch.tensor(0.0, dtype=torch.float64)
-        )
-    return (1.0, 0.0) if bool(worse) else found
+    # (log scale, shift): the scale stays positive.
+    found = lbfgs_minimize(
+        lambda v: F.binary_cross_entropy_with_logits(v[0].exp() * x + v[1], y), torch.zeros(2, dtype=torch.float64), lr=0.5, max_iter=200
+    )
+    scale, shift = float(found[0].exp().item()), float(found[1].item())
+    return (scale, shift) if math.isfinite(scale) and scale > 0 and math.isfinite(shift) else (1.0, 0.0)
 
 
 def _calibration(
