@@ -248,6 +248,7 @@ def main() -> int:
             cell["cnn-only"].add(cnn_only.read(path).text, digits, (time.perf_counter() - start) * 1000.0)
         # Speed and memory on the 5-digit sets, as in earlier releases' runs.
         five = [item for item in items if item[0] in KINDS]
+        formats = [item for item in items if item[0] in FORMATS]
         sample = [str(p) for _, _, p, _ in five[:: max(1, len(five) // 100)]]
         seq_rss = peak_rss_mb([sys.executable, "-m", "seqdigits", "read", *sample])
 
@@ -262,7 +263,7 @@ def main() -> int:
             text, ms = run_tesseract_cli(path, whitelist(kind))
             table[(kind, strength)]["tesseract"].add(text, _digits(truth), ms)
         tess_ips = len(paths) / (time.perf_counter() - start)
-        for kind, strength, path, truth in items[len(five) :]:
+        for kind, strength, path, truth in formats:
             text, ms = run_tesseract_cli(path, whitelist(kind))
             table[(kind, strength)]["tesseract"].add(text, _digits(truth), ms)
         tess_rss = peak_rss_mb(["tesseract", sample[0], "stdout", "--psm", "7", "-c", "tessedit_char_whitelist=0123456789"])
