@@ -44,7 +44,7 @@ def test_the_temperature_search_does_not_overshoot_on_a_steep_loss() -> None:
     # A summed loss over confident logits is steep in log T: a plain L-BFGS step from T = 1
     # jumped to T ~ 1e-8, where the loss is 250 000 times T = 1's, and stayed near there.
     g = torch.Generator().manual_seed(0)
-    logits = torch.randn(400, 10, generator=g) 
+    logits = torch.randn(400, 10, generator=g)
     labels = torch.where(torch.rand(400, generator=g) < 0.99, logits.argmax(1), torch.randint(0, 10, (400,), generator=g))
 
     def loss(t: torch.Tensor) -> torch.Tensor:
