@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import importlib
+
 import cv2
 import numpy as np
 import pytest
@@ -36,6 +38,22 @@ def test_shadowed_page_uses_local_thresholding() -> None:
     mask = binarize(image)
     recall = (mask & truth).sum() / truth.sum()
     precision = (mask & truth).sum() / max(mask.sum(), 1)
+    assert recall > 0.9 and precision > 0.9
+
+
+def test_a_big_shadowed_page_is_flattened_on_a_reduced_copy_with_the_same_ink(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    module = importlib.import_module("segmentation.binarize")  # the package exports a function of that name
+
+    small, truth = _page(gradient=True)
+    image = cv2.resize(small, None, fx=6, fy=6, interpolation=cv2.INTER_CUBIC)  # 1800x720, window 143 px
+    truth = cv2.resize(truth.view(np.uint8), None, fx=6, fy=6, interpolation=cv2.INTER_NEAREST) > 0
+    assert min(image.shape) // 5 > module.BACKGROUND_KERNEL
+    reduced = binarize(image)
+    monkeypatch.setattr(module, "BACKGROUND_KERNEL", 10_000)  # the opening at full resolution
+    exact = binarize(image)
+    assert (reduced == exact).mean() > 0.995
+    recall = (reduced & truth).sum() / truth.sum()
+    precision = (reduced & truth).sum() / max(reduced.sum(), 1)
     assert recall > 0.9 and precision > 0.9
 
 
