@@ -119,8 +119,9 @@ def _read(args: argparse.Namespace) -> int:
     failed = 0
     for name in args.images:
         try:
-            gray = load_image(name, max_pixels=recognizer.max_pixels)
-            reading = recognizer.read(gray, length=args.length, pattern=args.pattern, min_confidence=args.min_confidence)
+            # The path itself, so that a big JPEG can be decoded at the size the reader works at.
+            reading = recognizer.read(name, length=args.length, pattern=args.pattern, min_confidence=args.min_confidence)
+            gray = load_image(name, max_pixels=recognizer.max_pixels) if args.debug_dir else None
         except SeqdigitsError as exc:
             failed += 1
             if args.json:
@@ -135,7 +136,7 @@ def _read(args: argparse.Namespace) -> int:
             prefix = f"{name}\t" if len(args.images) > 1 else ""
             review = "\tREVIEW" if reading.needs_review else ""
             print(f"{prefix}{reading.text or '(no digits)'}\tconfidence {reading.confidence:.3f}\t[{digits}]{review}")
-        if args.debug_dir:
+        if gray is not None:
             import cv2
 
             target = args.debug_dir / (Path(name).stem + ".seqdigits.png")

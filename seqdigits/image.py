@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import warnings
 from pathlib import Path
-from typing import Union
+from typing import NamedTuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -14,7 +15,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from seqdigits.errors import CorruptImageError, ImageError, ImageNotFoundError, ImageTooLargeError, UnsupportedImageError
 
-__all__ = ["DEFAULT_MAX_PIXELS", "ImageInput", "decode_image", "load_image", "to_gray"]
+__all__ = ["DEFAULT_MAX_PIXELS", "Decoded", "ImageInput", "decode_image", "load_gray", "load_image", "to_gray"]
 
 #: Pixel-count limit, checked from the header before any pixel is decoded.
 DEFAULT_MAX_PIXELS = 50_000_000
@@ -29,12 +30,24 @@ def _check_pixels(width: int, height: int, max_pixels: int) -> None:
         )
 
 
-def decode_image(data: bytes | bytearray | memoryview, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+def decode_image(
+    data: bytes | bytearray | memoryview, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int | None = None
+) -> Image.Image:
     """Decode encoded image bytes into a PIL image, upright per its EXIF orientation.
 
+    ``min_side``: a JPEG may come out at 1/2, 1/4 or 1/8 of its size, decoded so by its own
+    DCT scaling (several times cheaper than decoding a phone photo whole and shrinking it),
+    as long as its longer side stays at least this many pixels; None decodes it whole.
     Raises :class:`CorruptImageError` (empty, truncated, damaged),
     :class:`UnsupportedImageError` (not an image) or :class:`ImageTooLargeError`.
     """
+    return _decode(data, max_pixels=max_pixels, min_side=min_side)[0]
+
+
+def _decode(
+    data: bytes | bytearray | memoryview, *, max_pixels: int, min_side: int | None
+) -> tuple[Image.Image, tuple[int, int]]:
+    """:func:`decode_image`, and the (width, height) the upright image has at full size."""
     raw = bytes(data)
     if not raw:
         raise CorruptImageError("the image is empty (0 bytes)")
@@ -43,6 +56,11 @@ def decode_image(data: bytes | bytearray | memoryview, *, max_pixels: int = DEFA
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(raw))
             _check_pixels(image.width, image.height, max_pixels)
+            full = image.size
+            if min_side is not None and image.format == "JPEG" and max(full) > min_side:
+                factor = min_side / max(full)
+                image.draft(image.mode, (math.ceil(full[0] * factor), math.ceil(full[1] * factor)))
+            decoded = image.size
             image.load()
     except ImageError:
         raise
@@ -55,9 +73,11 @@ def decode_image(data: bytes | bytearray | memoryview, *, max_pixels: int = DEFA
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise CorruptImageError(f"the image data is truncated or damaged: {exc}") from exc
     try:
-        return ImageOps.exif_transpose(image) or image
+        upright = ImageOps.exif_transpose(image) or image
     except Exception:  # a broken EXIF block must not lose the picture
-        return image
+        upright = image
+    # Turned a quarter by its EXIF orientation: the full size turns too.
+    return upright, (full if upright.size == decoded else (full[1], full[0]))
 
 
 def to_gray(image: Image.Image) -> npt.NDArray[np.uint8]:
@@ -137,12 +157,28 @@ def _array_to_gray(array: npt.NDArray) -> npt.NDArray[np.uint8]:
     return to_gray(Image.fromarray(np.ascontiguousarray(a), mode=mode))
 
 
+class Decoded(NamedTuple):
+    """An image as :func:`load_gray` gives it: ``gray`` uint8 (h, w), perhaps decoded at a
+    reduced size, and the ``height`` and ``width`` of the full image in pixels."""
+
+    gray: npt.NDArray[np.uint8]
+    height: int
+    width: int
+
+
 def load_image(source: ImageInput, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> npt.NDArray[np.uint8]:
     """Any supported input -> uint8 (H, W) gray.
 
     ``source``: a path, encoded bytes, a PIL image, or a numpy array (gray,
     RGB or RGBA; uint8, uint16, bool or float in [0, 1]).
     """
+    return load_gray(source, max_pixels=max_pixels).gray
+
+
+def load_gray(source: ImageInput, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int | None = None) -> Decoded:
+    """:func:`load_image`, but a JPEG given as a path or bytes may be decoded at a reduced size
+    whose longer side is still at least ``min_side`` (see :func:`decode_image`); the result
+    says the full size too."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
@@ -151,14 +187,20 @@ def load_image(source: ImageInput, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> n
             data = path.read_bytes()
         except OSError as exc:
             raise ImageError(f"cannot read {path}: {exc}") from exc
-        return to_gray(decode_image(data, max_pixels=max_pixels))
+        return _decoded(*_decode(data, max_pixels=max_pixels, min_side=min_side))
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return to_gray(decode_image(source, max_pixels=max_pixels))
+        return _decoded(*_decode(source, max_pixels=max_pixels, min_side=min_side))
     if isinstance(source, Image.Image):
         _check_pixels(source.width, source.height, max_pixels)
-        return to_gray(ImageOps.exif_transpose(source) or source)
-    if isinstance(source, np.ndarray):
+        gray = to_gray(ImageOps.exif_transpose(source) or source)
+    elif isinstance(source, np.ndarray):
         if source.ndim >= 2:
             _check_pixels(int(source.shape[1]), int(source.shape[0]), max_pixels)
-        return _array_to_gray(source)
-    raise ImageError(f"cannot read an image from {type(source).__name__}; pass a path, bytes, a PIL image or an array")
+        gray = _array_to_gray(source)
+    else:
+        raise ImageError(f"cannot read an image from {type(source).__name__}; pass a path, bytes, a PIL image or an array")
+    return Decoded(gray, gray.shape[0], gray.shape[1])
+
+
+def _decoded(image: Image.Image, full: tuple[int, int]) -> Decoded:
+    return Decoded(to_gray(image), full[1], full[0])

@@ -39,12 +39,16 @@ from segmentation import (
     propose,
 )
 from seqdigits.errors import WeightsError
-from seqdigits.image import DEFAULT_MAX_PIXELS, ImageInput, load_image
+from seqdigits.image import DEFAULT_MAX_PIXELS, ImageInput, load_gray
 from seqdigits.reading import Alternative, Character, Reading
 
 __all__ = ["Recognizer", "load_recognizer", "read"]
 
 
+
+
+#: Longest side (px) of the copy of a big image its writing's height is measured on.
+_MEASURE_SIDE = 800
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,23 +113,32 @@ class Recognizer:
         self.line_height = line_height
 
     def _prepare(self, image: ImageInput) -> _Prepared:
-        gray = load_image(image, max_pixels=self.max_pixels)
-        height, width = gray.shape
-        scale = min(1.0, self.max_side / max(height, width))
-        if scale < 1.0:
-            gray = _shrunk(gray, scale)
-        mask = binarize(gray)
+        gray, height, width = load_gray(image, max_pixels=self.max_pixels, min_side=self.max_side)
+        # Working pixels per input pixel: a big JPEG may already come decoded smaller.
+        decoded = max(gray.shape) / max(height, width)
+        shrink = min(1.0, self.max_side / max(gray.shape))
+        if shrink < 1.0:
+            gray = _shrunk(gray, shrink)
+        scale = decoded * shrink
         # Big writing (a phone photo of a door number) is brought down to about the size of the
         # training lines: the same cuts, crops that downscale as MNIST's did, and far less work.
+        # A big image is measured on a copy of at most _MEASURE_SIDE px: a quarter of the pixels
+        # or fewer to binarize and search for rules, and writing tall enough to need shrinking
+        # is still tall enough to measure there.
+        coarse = min(1.0, _MEASURE_SIDE / max(gray.shape))
+        mask = binarize(gray if coarse == 1.0 else _shrunk(gray, coarse))
+        tall = 2 * self.line_height * coarse
         # (No writing is taller than its image: a short image needs no measuring.)
-        line_height = estimate_line_height(mask) if mask.shape[0] > 2 * self.line_height else 0.0
-        if line_height > 2 * self.line_height:
+        line_height = estimate_line_height(mask) if mask.shape[0] > tall else 0.0
+        if line_height > tall:
             # Worth a second look before shrinking: a thick box or a tilted line measures tall.
             line_height = estimate_line_height(mask, thorough=True)
-        if line_height > 2 * self.line_height:
-            factor = self.line_height / line_height
+        if line_height > tall:
+            factor = self.line_height / (line_height / coarse)
             gray = _shrunk(gray, factor)
             scale *= factor
+            mask = binarize(gray)
+        elif coarse < 1.0:
             mask = binarize(gray)
         layout = propose(mask, scale=scale)
         return _Prepared(layout=layout, width=width, height=height)

@@ -107,6 +107,46 @@ def test_exif_orientation_is_honoured(recognizer, line, orientation: int, rotate
     assert (reading.width, reading.height) == (line.image.shape[1], line.image.shape[0])
 
 
+def _phone_jpeg(image: np.ndarray, *, factor: int, page: tuple[int, int], orientation: int | None = None) -> tuple[bytes, tuple[int, int]]:
+    """``image`` scaled by ``factor`` on a (width, height) page of paper, as a JPEG (turned as
+    ``orientation`` says a camera stored it); and where the scaled image sits, (x, y)."""
+    big = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    paper = np.full((page[1], page[0]), int(np.median(image)), np.uint8)
+    x, y = (page[0] - big.shape[1]) // 2, (page[1] - big.shape[0]) // 2
+    paper[y : y + big.shape[0], x : x + big.shape[1]] = big
+    exif = Image.Exif()
+    if orientation == 6:
+        paper = cv2.rotate(paper, cv2.ROTATE_90_COUNTERCLOCKWISE)
+        exif[0x0112] = 6
+    buffer = io.BytesIO()
+    Image.fromarray(paper).save(buffer, format="JPEG", quality=90, exif=exif.tobytes())
+    return buffer.getvalue(), (x, y)
+
+
+def test_a_big_jpeg_is_decoded_reduced_and_says_its_full_size(line) -> None:  # type: ignore[no-untyped-def]
+    from seqdigits.image import load_gray
+
+    data, _ = _phone_jpeg(line.image, factor=4, page=(4000, 1000), orientation=6)
+    whole = load_gray(data)
+    assert whole.gray.shape == (1000, 4000) and (whole.height, whole.width) == (1000, 4000)
+    reduced = load_gray(data, min_side=1600)
+    assert reduced.gray.shape == (500, 2000)  # half size: the smallest DCT scale still >= 1600 px
+    assert (reduced.height, reduced.width) == (1000, 4000)
+    assert load_gray(data, min_side=4000).gray.shape == (1000, 4000)
+    png = png_bytes(line.image)
+    assert load_gray(png, min_side=10).gray.shape == line.image.shape  # only JPEGs scale as they decode
+
+
+def test_a_phone_photo_reads_with_boxes_in_its_own_pixels(recognizer, line) -> None:  # type: ignore[no-untyped-def]
+    data, (x, y) = _phone_jpeg(line.image, factor=8, page=(4032, 3024), orientation=6)
+    reading = recognizer.read(data)
+    assert reading.text == "75011"
+    assert (reading.width, reading.height) == (4032, 3024)
+    for char, truth in zip(reading.characters, line.boxes):
+        scaled = type(truth)(x + truth.x * 8, y + truth.y * 8, truth.width * 8, truth.height * 8)
+        assert char.box.iou(scaled) > 0.7
+
+
 def test_read_batch_matches_single_reads(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
     gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=5)
     images = [gen.line(t).image for t in ("12", "3456", "789")]
