@@ -57,6 +57,25 @@ def test_a_big_shadowed_page_is_flattened_on_a_reduced_copy_with_the_same_ink(mo
     assert recall > 0.9 and precision > 0.9
 
 
+def test_sparse_writing_under_a_faint_shadow_is_not_thresholded_globally() -> None:
+    # A phone photo: little writing on a big page, a shadow too faint to look uneven, sensor noise.
+    truth = np.zeros((900, 1200), bool)
+    text = np.zeros((120, 300), np.uint8)
+    cv2.putText(text, "2024", (20, 95), cv2.FONT_HERSHEY_SIMPLEX, 3, 255, 8)
+    truth[400:520, 450:750] = text > 0
+    paper = np.repeat(225.0 - np.linspace(0, 42, 1200)[None, :], 900, axis=0)
+    noise = np.random.default_rng(0).normal(0.0, 3.0, truth.shape)
+    image = np.clip(np.where(truth, 120.0, paper) + noise, 0, 255).astype(np.uint8)  # a soft pencil
+    _, otsu = cv2.threshold(255 - image, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    assert (otsu > 0).mean() > 0.3  # a global threshold splits the paper in two
+    mask = binarize(image)
+    assert (mask & truth).sum() / truth.sum() > 0.9
+    # What else is called ink is scattered noise, a few percent of the page at most.
+    assert mask.mean() < 0.03
+    _, _, stats, _ = cv2.connectedComponentsWithStats((mask & ~truth).view(np.uint8))
+    assert stats[1:, cv2.CC_STAT_AREA].max() < 0.01 * truth.sum()
+
+
 def test_blank_and_faint_noise_pages_have_no_ink() -> None:
     blank = np.full((100, 200), 240, np.uint8)
     noisy = np.clip(240 + np.random.default_rng(0).normal(0, 3, (100, 200)), 0, 255).astype(np.uint8)
