@@ -15,8 +15,9 @@ import numpy as np
 import numpy.typing as npt
 
 from datasets.synth import SyntheticLine
+from segmentation.types import Box
 
-__all__ = ["INKS", "Photo", "photograph"]
+__all__ = ["INKS", "Photo", "enlarge", "photograph"]
 
 #: Pen colours (RGB): black, blue ballpoint, blue-black, red, green, pencil gray.
 INKS: tuple[tuple[int, int, int], ...] = ((25, 25, 30), (30, 50, 170), (20, 30, 80), (180, 30, 35), (30, 110, 50), (90, 90, 95))
@@ -69,3 +70,20 @@ def photograph(line: SyntheticLine, rng: np.random.Generator, *, strength: float
         if ok:
             out = cv2.cvtColor(cv2.imdecode(encoded, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
     return Photo(image=out, text=line.text, boxes=line.boxes)
+
+
+def enlarge(photo: Photo, rng: np.random.Generator, *, width: int = 4032, noise: float = 3.0) -> Photo:
+    """``photo`` as a phone camera stores the same scene: ``width`` px wide (4032: a 12 MP
+    sensor), the aspect kept, with the sensor's own noise (standard deviation ``noise`` gray
+    levels) at that resolution; boxes scaled alike. Pair it with a wide margin
+    (``SynthConfig.margin``) for a page that the writing only partly fills."""
+    h, w = photo.image.shape[:2]
+    factor = width / w
+    height = max(1, round(h * factor))
+    big = cv2.resize(photo.image, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.float32)
+    big += np.asarray(rng.normal(0.0, noise, big.shape), dtype=np.float32)
+    boxes = tuple(
+        Box(round(b.x * factor), round(b.y * factor), max(1, round(b.width * factor)), max(1, round(b.height * factor)))
+        for b in photo.boxes
+    )
+    return Photo(image=np.clip(np.round(big), 0, 255).astype(np.uint8), text=photo.text, boxes=boxes)

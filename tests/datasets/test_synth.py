@@ -56,6 +56,20 @@ def test_photograph_keeps_ground_truth(lines: LineGenerator) -> None:
     assert gray[b.y : b.bottom, b.x : b.right].min() < gray[:3, :3].mean() - 50
 
 
+def test_an_enlarged_photo_keeps_its_digits_where_they_were(lines: LineGenerator) -> None:
+    from datasets.photo import enlarge, photograph
+
+    line = lines.line("1234")
+    photo = photograph(line, np.random.default_rng(0), strength=0.5)
+    big = enlarge(photo, np.random.default_rng(1), width=4 * line.image.shape[1])
+    assert big.image.shape == (4 * line.image.shape[0], 4 * line.image.shape[1], 3)
+    assert big.text == "1234"
+    assert big.boxes == tuple(type(b)(4 * b.x, 4 * b.y, 4 * b.width, 4 * b.height) for b in line.boxes)
+    gray = big.image.mean(axis=2)
+    for b in big.boxes:  # ink inside every digit's box, paper in the corner
+        assert gray[b.y : b.bottom, b.x : b.right].min() < gray[:12, :12].mean() - 50
+
+
 def test_breaks_cut_strokes(mnist_test) -> None:  # type: ignore[no-untyped-def]
     whole = LineGenerator(mnist_test.images, mnist_test.labels, seed=3).line("0", breaks=0.0)
     broken = LineGenerator(mnist_test.images, mnist_test.labels, seed=3).line("0", breaks=1.0)
