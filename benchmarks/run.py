@@ -3,8 +3,9 @@
     python benchmarks/run.py --data ../shared/data/mnist --lines 100 --out benchmarks/results
 
 Generates evaluation sets from MNIST *test* digits (postal codes of 5 digits:
-separated / touching / overlapping / broken, each at photo-degradation
-strengths 0, 0.5 and 1), reads every image with seqdigits (one at a time and
+separated / touching / overlapping / broken / mixed, each at photo-degradation
+strengths 0, 0.5 and 1; ZIP+4 codes and house numbers; and postal codes as a
+12 MP phone camera stores them), reads every image with seqdigits (one at a time and
 in batches) and with Tesseract (``tesseract`` CLI, one text line, digits
 whitelist; and in-process through Debian's ``python3-tesserocr`` when the
 system Python has it), and writes a Markdown table and PNG plots.
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from datasets.mnist import load_mnist  # noqa: E402
-from datasets.photo import photograph  # noqa: E402
+from datasets.photo import enlarge, photograph  # noqa: E402
 from datasets.synth import LineGenerator, SynthConfig  # noqa: E402
 from seqdigits import load_recognizer  # noqa: E402
 from seqdigits.evaluate import edit_distance, evaluate_digits  # noqa: E402
@@ -51,6 +52,10 @@ FORMATS = {
     "zip+4": (SynthConfig(gap="mixed"), r"\d{5}-\d{4}"),
     "house number": (SynthConfig(gap="separated", height=(50, 80)), r"\d{1,4}"),
 }
+#: Postal codes (mixed gaps) photographed whole with a phone: the writing in the middle of a
+#: 4032 px wide page (12 MP at 4:3), 2.5-4 digit heights of paper all round, so digits stand
+#: about 300-500 px tall. Read as the files are, by both engines.
+PHONE = {"phone photo": SynthConfig(gap="mixed", margin=(2.5, 4.0))}
 #: Share of lines with a box, a rule or a stray dot, by degradation strength.
 FURNITURE = {0.0: 0.0, 0.5: 0.5, 1.0: 0.75}
 STRENGTHS = (0.0, 0.5, 1.0)
@@ -110,7 +115,7 @@ def make_sets(data: str | None, lines: int, seed: int, folder: Path) -> list[tup
     """The photos, written to ``folder``: (set, strength, path, true text with any hyphen)."""
     test = load_mnist("test", data)
     items = []
-    configs = {**KINDS, **{kind: config for kind, (config, _) in FORMATS.items()}}
+    configs = {**KINDS, **{kind: config for kind, (config, _) in FORMATS.items()}, **PHONE}
     for k, (kind, config) in enumerate(configs.items()):
         for s, strength in enumerate(STRENGTHS):
             gen = LineGenerator(test.images, test.labels, config=config, seed=seed + 100 * k + s)
@@ -121,6 +126,8 @@ def make_sets(data: str | None, lines: int, seed: int, folder: Path) -> list[tup
                 text = _text(kind, np.random.default_rng([seed, k, s, i])) if kind in FORMATS else None
                 line = gen.line(text, length=5, rotation=(-tilt, tilt), furniture=FURNITURE[strength])
                 photo = photograph(line, rng, strength=strength)
+                if kind in PHONE:
+                    photo = enlarge(photo, rng)
                 path = folder / f"{kind}-{strength:.1f}-{i:04d}.jpg"
                 cv2.imwrite(str(path), cv2.cvtColor(photo.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
                 items.append((kind, strength, path, line.text))
@@ -249,6 +256,7 @@ def main() -> int:
         # Speed and memory on the 5-digit sets, as in earlier releases' runs.
         five = [item for item in items if item[0] in KINDS]
         formats = [item for item in items if item[0] in FORMATS]
+        phones = [item for item in items if item[0] in PHONE]
         sample = [str(p) for _, _, p, _ in five[:: max(1, len(five) // 100)]]
         seq_rss = peak_rss_mb([sys.executable, "-m", "seqdigits", "read", *sample])
 
@@ -263,7 +271,7 @@ def main() -> int:
             text, ms = run_tesseract_cli(path, whitelist(kind))
             table[(kind, strength)]["tesseract"].add(text, _digits(truth), ms)
         tess_ips = len(paths) / (time.perf_counter() - start)
-        for kind, strength, path, truth in formats:
+        for kind, strength, path, truth in formats + phones:
             text, ms = run_tesseract_cli(path, whitelist(kind))
             table[(kind, strength)]["tesseract"].add(text, _digits(truth), ms)
         tess_rss = peak_rss_mb(["tesseract", sample[0], "stdout", "--psm", "7", "-c", "tessedit_char_whitelist=0123456789"])
@@ -288,7 +296,9 @@ def main() -> int:
         "char = 1 - edit distance / digits; with format: the same images read with the field's format given "
         "(`length=5` for postal codes, `pattern=r\"\\d{5}-\\d{4}\"` for ZIP+4, hyphen included in the "
         "comparison, `pattern=r\"\\d{1,4}\"` for house numbers); CNN only: without the line models "
-        "(`load_recognizer(line_model=False)`). Speed and memory below: the 5-digit sets.",
+        "(`load_recognizer(line_model=False)`). Phone photo: 5-digit postal codes (mixed gaps) as a 12 MP "
+        "phone camera stores them, 4032 px wide, the digits about 300-500 px tall. "
+        "Speed and memory below: the 5-digit sets, and the phone photos apart.",
         "",
         "| set | strength | seqdigits seq | seqdigits char | seqdigits seq, with format | seqdigits ms | CNN only seq | CNN only ms "
         "| tesseract seq | tesseract char | tesseract CLI ms | tesserocr ms |",
@@ -316,6 +326,15 @@ def main() -> int:
     if all_ocr:
         lines.append(f"- tesserocr in-process: median {np.median(all_ocr):.1f} ms per image; peak RSS {_mb(ocr_rss)}")
         lines.append(f"- speed-up per image: {np.median(all_tess) / np.median(all_seq):.1f}x vs the CLI, {np.median(all_ocr) / np.median(all_seq):.1f}x vs in-process")
+    phone_cells = [cell for (kind, _), cell in table.items() if kind in PHONE]
+    if phone_cells:
+        p_seq = np.median([v for cell in phone_cells for v in cell["seqdigits"].ms])
+        p_tess = np.median([v for cell in phone_cells for v in cell["tesseract"].ms])
+        p_ocr = [v for cell in phone_cells for v in cell["tesserocr"].ms]
+        line = f"- phone photos (12 MP): seqdigits median {p_seq:.1f} ms per image; tesseract CLI {p_tess:.1f} ms ({p_tess / p_seq:.1f}x)"
+        if p_ocr:
+            line += f"; tesserocr {np.median(p_ocr):.1f} ms ({np.median(p_ocr) / p_seq:.1f}x)"
+        lines.append(line)
     lines.append(f"- MNIST test accuracy {digit_report.accuracy:.4f}")
     report = "\n".join(lines)
     (args.out / "results.md").write_text(report + "\n")
