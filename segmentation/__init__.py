@@ -25,6 +25,7 @@ from segmentation.layout import (
     estimate_slant,
     estimate_stroke_width,
     propose,
+    propose_lines,
     remove_specks,
 )
 from segmentation.types import Atom, Box, Candidate, LineLayout
@@ -50,6 +51,7 @@ __all__ = [
     "is_blank",
     "parse_pattern",
     "propose",
+    "propose_lines",
     "remove_specks",
     "sauvola_threshold",
     "segment_digits",

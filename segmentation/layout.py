@@ -9,6 +9,8 @@ the decoder picks the best path through them, using the classifier's scores
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 
 import cv2
@@ -25,6 +27,7 @@ __all__ = [
     "find_rules",
     "find_rulings",
     "propose",
+    "propose_lines",
     "remove_specks",
 ]
 
@@ -692,14 +695,139 @@ def propose(
     ``max_merge_gap`` x line height. A piece a cut leaves with less ink than
     ``min_piece_area`` x line height squared is joined to its neighbour.
     """
+    return propose_lines(
+        mask, deskew=deskew, deslant=deslant, max_atoms=max_atoms, cuts_per_height=cuts_per_height,
+        split_ratio=split_ratio, max_width_ratio=max_width_ratio, max_merge_gap=max_merge_gap,
+        reference_slant=reference_slant, min_piece_area=min_piece_area, scale=scale, lines=False,
+    )[0]
+
+
+def propose_lines(
+    mask: npt.NDArray[np.bool_],
+    *,
+    deskew: bool = True,
+    deslant: bool = True,
+    max_atoms: int = 8,
+    cuts_per_height: float = 3.0,
+    split_ratio: float = 0.55,
+    max_width_ratio: float = 1.6,
+    max_merge_gap: float = 0.25,
+    reference_slant: float = 0.3,
+    min_piece_area: float = 0.02,
+    scale: float = 1.0,
+    lines: bool = True,
+) -> tuple[LineLayout, ...]:
+    """:func:`propose` for each line of writing in ``mask``, top to bottom (always at least
+    one layout, empty when nothing is written). Lines parted by blank rows are cut apart
+    first (see :func:`_row_slabs`), and each is levelled by its own tilt. Then, after
+    levelling, the writing's digit-tall components (at least half the line height) whose rows
+    overlap, directly or through one another, are one line, and each smaller mark joins the
+    line nearest it. A line gets its own line height and slant. ``lines=False`` reads all the
+    writing as one line (that is :func:`propose`)."""
     if mask.ndim != 2:
         raise ValueError(f"mask must be 2-D, got shape {mask.shape}")
-    source_shape = mask.shape
+    if lines and len(slabs := _row_slabs(mask)) > 1:
+        # Levelling all the ink at once would tilt two lines of unequal length.
+        again = functools.partial(
+            propose_lines, deskew=deskew, deslant=deslant, max_atoms=max_atoms, cuts_per_height=cuts_per_height,
+            split_ratio=split_ratio, max_width_ratio=max_width_ratio, max_merge_gap=max_merge_gap,
+            reference_slant=reference_slant, min_piece_area=min_piece_area, scale=scale,
+        )
+        found_lines = []
+        for top, bottom in slabs:
+            slab = np.zeros_like(mask)  # the whole frame, so boxes need no shifting
+            slab[top:bottom] = mask[top:bottom]
+            found_lines += [layout for layout in again(slab) if not layout.empty]
+        if found_lines:
+            return tuple(found_lines)
     angle, matrix, ink = _levelled(mask, deskew=deskew)
     found = _writing(ink)
     if found is None:
-        return LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale)
+        return (LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale),)
     labels, stats, keep, line_height = found
+    groups = _text_lines(stats, keep, line_height) if lines else [keep]
+    layout = functools.partial(
+        _layout, angle, matrix, labels, stats,
+        deslant=deslant, max_atoms=max_atoms, cuts_per_height=cuts_per_height, split_ratio=split_ratio,
+        max_width_ratio=max_width_ratio, max_merge_gap=max_merge_gap, reference_slant=reference_slant,
+        min_piece_area=min_piece_area, scale=scale, source_shape=(mask.shape[0], mask.shape[1]),
+    )
+    if len(groups) == 1:
+        return (layout(keep, line_height),)
+    return tuple(layout(group, _line_height(stats[group])) for group in groups)
+
+
+def _row_slabs(
+    mask: npt.NDArray[np.bool_], *, min_height: float = 0.5, min_ink: float = 0.1
+) -> list[tuple[int, int]]:
+    """Row ranges [top, bottom) of a bool (H, W) ink mask that each hold one line of writing,
+    split in the middle of the blank rows between lines; one range, all rows, for a single line.
+    A run of inked rows is a line when it is at least ``min_height`` as tall as the tallest run
+    and holds at least ``min_ink`` of its ink (a line of one digit beside one of seven still
+    does): a rule, a dot or a speck above or below is not."""
+    rows = mask.sum(axis=1)
+    inked = np.flatnonzero(rows)
+    if inked.size == 0:
+        return [(0, mask.shape[0])]
+    breaks = np.flatnonzero(np.diff(inked) > 1)
+    runs = [(int(inked[a]), int(inked[b]) + 1) for a, b in zip(np.r_[0, breaks + 1], np.r_[breaks, inked.size - 1])]
+    if len(runs) == 1:
+        return [(0, mask.shape[0])]
+    heights = np.array([bottom - top for top, bottom in runs])
+    ink = np.array([int(rows[top:bottom].sum()) for top, bottom in runs])
+    tallest = int(np.argmax(heights))
+    lines = [run for run, h, i in zip(runs, heights, ink) if h >= min_height * heights[tallest] and i >= min_ink * ink[tallest]]
+    if len(lines) < 2:
+        return [(0, mask.shape[0])]
+    cuts = [(above[1] + below[0]) // 2 for above, below in itertools.pairwise(lines)]
+    return list(zip([0, *cuts], [*cuts, mask.shape[0]]))
+
+
+def _text_lines(stats: npt.NDArray[np.int32], keep: npt.NDArray[np.bool_], line_height: float) -> list[npt.NDArray[np.bool_]]:
+    """The kept components grouped into lines of writing, top to bottom: keep-masks over the
+    components (see :func:`propose_lines`); one group, ``keep`` itself, for a single line."""
+    tops = stats[:, cv2.CC_STAT_TOP].astype(np.float64)
+    bottoms = tops + stats[:, cv2.CC_STAT_HEIGHT]
+    tall = np.flatnonzero(keep & (stats[:, cv2.CC_STAT_HEIGHT] >= 0.5 * line_height))
+    tall = tall[tall > 0]
+    bands: list[list[float]] = []
+    for label in tall[np.argsort(tops[tall])]:
+        if bands and tops[label] < bands[-1][1]:
+            bands[-1][1] = max(bands[-1][1], bottoms[label])
+        else:
+            bands.append([tops[label], bottoms[label]])
+    if len(bands) <= 1:
+        return [keep]
+    centres = np.array([(top + bottom) / 2.0 for top, bottom in bands])
+    groups = [np.zeros_like(keep) for _ in bands]
+    for label in np.flatnonzero(keep[1:]) + 1:
+        inside = [k for k, (top, bottom) in enumerate(bands) if top <= (tops[label] + bottoms[label]) / 2.0 <= bottom]
+        k = inside[0] if inside else int(np.argmin(np.abs(centres - (tops[label] + bottoms[label]) / 2.0)))
+        groups[k][label] = True
+    return groups
+
+
+def _layout(
+    angle: float,
+    matrix: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int32],
+    stats: npt.NDArray[np.int32],
+    keep: npt.NDArray[np.bool_],
+    line_height: float,
+    *,
+    deslant: bool,
+    max_atoms: int,
+    cuts_per_height: float,
+    split_ratio: float,
+    max_width_ratio: float,
+    max_merge_gap: float,
+    reference_slant: float,
+    min_piece_area: float,
+    scale: float,
+    source_shape: tuple[int, int],
+) -> LineLayout:
+    """The layout of the writing ``keep`` marks among the components of a levelled ink image
+    (``labels``, ``stats``; ``matrix`` levelled it): see :func:`propose`."""
     slant = 0.0
     # Shear to the slant of the handwriting the classifier learnt from, not to upright:
     # MNIST digits lean right, and crops sheared upright look less like them. Measured on

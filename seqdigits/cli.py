@@ -135,7 +135,9 @@ def _read(args: argparse.Namespace) -> int:
             digits = " ".join(f"{c.digit}:{c.confidence:.2f}" for c in reading.characters)
             prefix = f"{name}\t" if len(args.images) > 1 else ""
             review = "\tREVIEW" if reading.needs_review else ""
-            print(f"{prefix}{reading.text or '(no digits)'}\tconfidence {reading.confidence:.3f}\t[{digits}]{review}")
+            # One output line per image: the lines of a several-line image are parted by " / ".
+            text = reading.text.replace("\n", " / ") or "(no digits)"
+            print(f"{prefix}{text}\tconfidence {reading.confidence:.3f}\t[{digits}]{review}")
         if gray is not None:
             import cv2
 

@@ -35,11 +35,14 @@ class Character:
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """The digits of one image, left to right.
+    """The digits of one image, left to right; an image with several lines of writing, one
+    under another, gives them top to bottom, ``text`` parting the lines with a newline
+    (``characters`` hold the digits alone, in the same order).
 
     ``confidence``: probability that the whole ``text`` is right: the line
     model's calibrated probability of these digits (without the line model, the
-    product of the characters' confidences); 0.0 for an empty reading, which
+    product of the characters' confidences; for several lines, the product of
+    theirs); 0.0 for an empty reading, which
     always deserves a human look. ``width``/``height``: the input's size in pixels.
     """
 

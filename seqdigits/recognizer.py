@@ -36,7 +36,7 @@ from segmentation import (
     estimate_line_height,
     geometric_skip_scores,
     parse_pattern,
-    propose,
+    propose_lines,
 )
 from seqdigits.errors import WeightsError
 from seqdigits.image import DEFAULT_MAX_PIXELS, ImageInput, load_gray
@@ -53,6 +53,8 @@ _MEASURE_SIDE = 800
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
+    """One line of writing of an image, and the image's size."""
+
     layout: LineLayout
     width: int
     height: int
@@ -112,7 +114,8 @@ class Recognizer:
         self.trust_whole = trust_whole
         self.line_height = line_height
 
-    def _prepare(self, image: ImageInput) -> _Prepared:
+    def _prepare(self, image: ImageInput) -> tuple[_Prepared, ...]:
+        """The image's lines of writing, top to bottom (one, empty, when nothing is written)."""
         gray, height, width = load_gray(image, max_pixels=self.max_pixels, min_side=self.max_side)
         # Working pixels per input pixel: a big JPEG may already come decoded smaller.
         decoded = max(gray.shape) / max(height, width)
@@ -140,8 +143,7 @@ class Recognizer:
             mask = binarize(gray)
         elif coarse < 1.0:
             mask = binarize(gray)
-        layout = propose(mask, scale=scale)
-        return _Prepared(layout=layout, width=width, height=height)
+        return tuple(_Prepared(layout=layout, width=width, height=height) for layout in propose_lines(mask, scale=scale))
 
     def _reading(
         self,
@@ -319,12 +321,14 @@ class Recognizer:
         threshold = self.min_confidence if min_confidence is None else min_confidence
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"min_confidence must be within [0, 1], got {threshold}")
-        prepared = [self._prepare(image) for image in images]
+        per_image = [self._prepare(image) for image in images]
+        prepared = [line for lines in per_image for line in lines]
         # With a length or a pattern to meet, a confident digit may still have to be split.
         trust = self.trust_whole if length is None and tokens is None else 1.0
         probs = self._classify([p.layout for p in prepared], trust)
         lines = self._line_log_probs([p.layout for p in prepared])
-        return [self._reading(p, q, lp, length, threshold, tokens) for p, q, lp in zip(prepared, probs, lines)]
+        readings = iter([self._reading(p, q, lp, length, threshold, tokens) for p, q, lp in zip(prepared, probs, lines)])
+        return [_joined([next(readings) for _ in image_lines]) for image_lines in per_image]
 
     def _line_log_probs(self, layouts: list[LineLayout]) -> list[list[npt.NDArray[np.float64]] | None]:
         """Per layout with writing, each line model's per-frame log-probabilities (one batch per
@@ -460,6 +464,25 @@ def _whole_components(layout: LineLayout, spans: dict[int, list[int]]) -> dict[i
             if spans[label] == list(range(cand.start, cand.end)):
                 whole[label] = i
     return whole
+
+
+def _joined(lines: list[Reading]) -> Reading:
+    """One reading of an image's lines (top to bottom): their texts joined by newlines, the
+    characters in that order, the probability that every line is right, and a review flag when
+    any line needs one. A line where no digit was read adds nothing."""
+    read = [line for line in lines if line.text]
+    if len(lines) == 1 or not read:
+        return lines[0]
+    if len(read) == 1:
+        return read[0]
+    return Reading(
+        text="\n".join(line.text for line in read),
+        confidence=math.prod(line.confidence for line in read),
+        characters=tuple(c for line in read for c in line.characters),
+        width=read[0].width,
+        height=read[0].height,
+        needs_review=any(line.needs_review for line in read),
+    )
 
 
 def _empty_reading(prepared: _Prepared, min_confidence: float, pattern: object | None) -> Reading:

@@ -41,7 +41,8 @@ class CharacterOut(msgspec.Struct, frozen=True):
 
 
 class ReadResponse(msgspec.Struct, frozen=True):
-    """One reading. ``confidence`` is the probability that the whole ``text`` is right."""
+    """One reading. ``confidence`` is the probability that the whole ``text`` is right; lines
+    of writing one under another come top to bottom, parted in ``text`` by a newline."""
 
     text: str
     confidence: float

@@ -19,6 +19,7 @@ from segmentation import (
     estimate_slant,
     geometric_scores,
     propose,
+    propose_lines,
     segment_digits,
 )
 from segmentation.layout import _shear, find_rules
@@ -422,3 +423,49 @@ def test_a_long_run_of_touching_digits_is_writing_not_a_rule() -> None:
     layout = propose(mask > 0, deskew=False, deslant=False)
     assert layout.line_height == pytest.approx(63, abs=3)  # the rings are 63 px tall
     assert min(a.box.x for a in layout.atoms) <= 20 and max(a.box.right for a in layout.atoms) >= 400
+
+
+def _rings(mask: np.ndarray, n: int, *, x: int, y: int, angle: float = 0.0) -> None:
+    """``n`` hollow rings 60 px tall, 60 px apart, the first at (x, y); the row of them tilted by
+    ``angle`` degrees (counter-clockwise)."""
+    for i in range(n):
+        cx = x + 60 * i * math.cos(math.radians(angle))
+        cy = y - 60 * i * math.sin(math.radians(angle))
+        cv2.ellipse(mask.view(np.uint8), (round(cx), round(cy)), (15, 30), 0, 0, 360, 1, 6)
+
+
+def _tops(layout) -> list[int]:  # type: ignore[no-untyped-def]
+    return [layout.candidates[i].box.y for i in decode(layout, geometric_scores(layout))]
+
+
+def test_lines_one_above_another_are_laid_out_apart() -> None:
+    # Seven digits over two: levelled as one, the ink would tilt (its long axis runs corner to corner).
+    mask = np.zeros((260, 500), bool)
+    _rings(mask, 7, x=60, y=60)
+    _rings(mask, 2, x=60, y=180)
+    assert estimate_skew(mask) > 10.0
+    top, bottom = propose_lines(mask)
+    assert _tops(top) == [27] * 7 and top.angle == 0.0
+    assert _tops(bottom) == [147, 147] and bottom.angle == 0.0
+    (whole,) = propose_lines(mask, lines=False)  # as propose reads it: one line
+    assert [c.box for c in propose(mask).candidates] == [c.box for c in whole.candidates]
+
+
+def test_two_tilted_lines_with_no_blank_row_between_are_found_once_levelled() -> None:
+    mask = np.zeros((360, 600), bool)
+    _rings(mask, 8, x=50, y=170, angle=8.0)
+    _rings(mask, 8, x=50, y=260, angle=8.0)
+    assert mask.any(axis=1)[90:280].all()  # no blank row between the lines
+    layouts = propose_lines(mask)
+    assert [len(decode(layout, geometric_scores(layout))) for layout in layouts] == [8, 8]
+    assert all(abs(layout.angle - 8.0) < 1.5 for layout in layouts)
+
+
+def test_a_rule_a_dot_or_a_speck_apart_from_the_line_is_no_line_of_its_own() -> None:
+    mask = np.zeros((300, 320), bool)
+    _rings(mask, 4, x=60, y=150)
+    mask[40:44, 20:300] = True  # a rule well above
+    cv2.circle(mask.view(np.uint8), (160, 260), 5, 1, -1)  # a dot below
+    mask[290:292, 100:103] = True
+    (layout,) = propose_lines(mask)
+    assert _tops(layout) == [117, 117, 117, 117]

@@ -173,6 +173,30 @@ def test_length_merges_or_splits_to_fit(recognizer, mnist_test) -> None:  # type
         recognizer.read(line.image, length=0)
 
 
+def _stacked(mnist_test, *texts: str) -> tuple[np.ndarray, list[list]]:  # type: ignore[no-untyped-def]
+    """Lines of ``texts`` written one under another on one sheet, and each line's true boxes."""
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated", height=(48, 56), paper=(235, 235)), seed=8)
+    lines = [gen.line(text) for text in texts]
+    sheet = np.full((sum(line.image.shape[0] for line in lines), max(line.image.shape[1] for line in lines)), 235, np.uint8)
+    boxes, y = [], 0
+    for line in lines:
+        sheet[y : y + line.image.shape[0], : line.image.shape[1]] = line.image
+        boxes.append([type(b)(b.x, b.y + y, b.width, b.height) for b in line.boxes])
+        y += line.image.shape[0]
+    return sheet, boxes
+
+
+def test_lines_one_under_another_are_each_read(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    sheet, boxes = _stacked(mnist_test, "5551234", "12")
+    reading = recognizer.read(sheet)
+    assert reading.text == "5551234\n12"
+    assert len(reading.characters) == 9
+    for char, truth in zip(reading.characters, [b for line in boxes for b in line]):
+        assert char.box.iou(truth) > 0.5
+    # The probability that both lines are right: under either line's, so under every digit's.
+    assert 0.0 < reading.confidence <= min(c.confidence for c in reading.characters)
+
+
 def test_blank_and_digit_free_images_give_empty_readings(recognizer) -> None:  # type: ignore[no-untyped-def]
     blank = np.full((200, 400), 235, np.uint8)
     noise = np.clip(235 + np.random.default_rng(1).normal(0, 2, (200, 400)), 0, 255).astype(np.uint8)
@@ -337,7 +361,8 @@ def test_confident_whole_digits_are_not_tried_in_pieces(mnist_test) -> None:  # 
         rec.classifier = _Counting(rec.classifier, calls)  # type: ignore[assignment]
         results[name] = rec.read(line.image)
         counted[name] = sum(calls)
-    layout_size = len(load_recognizer()._prepare(line.image).layout.candidates)
+    (prepared,) = load_recognizer()._prepare(line.image)
+    layout_size = len(prepared.layout.candidates)
     assert counted["every cut"] == layout_size
     assert counted["cascade"] < layout_size
     assert results["cascade"].text == results["every cut"].text == "80860"
@@ -384,7 +409,7 @@ def test_a_thick_box_does_not_pass_for_big_writing(recognizer, mnist_test, angle
 
 def test_a_string_the_line_model_cannot_fit_gets_zero_confidence_not_nan(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
     line = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="wide"), seed=3).line("123")
-    prepared = recognizer._prepare(line.image)
+    (prepared,) = recognizer._prepare(line.image)
     probs = recognizer._classify([prepared.layout], recognizer.trust_whole)[0]
     one_frame = np.log(np.full((1, 11), 1 / 11))  # room for one digit at most, under both line models
     reading = recognizer._reading(prepared, probs, [one_frame, one_frame], None, 0.9)

@@ -23,6 +23,19 @@ def test_read_prints_the_digits(photo, capsys) -> None:  # type: ignore[no-untyp
     assert out.split("\t")[0] == "2468"
 
 
+def test_two_lines_print_on_one_output_line(mnist_test, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from tests.seqdigits.test_api import _stacked
+
+    sheet, _ = _stacked(mnist_test, "5551234", "12")
+    path = tmp_path / "two.png"
+    path.write_bytes(png_bytes(sheet))
+    assert main(["read", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.split("\t")[0] == "5551234 / 12"
+    assert main(["read", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == "5551234\n12"
+
+
 def test_read_json_and_debug_dir(photo, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     debug = tmp_path / "debug"
     assert main(["read", str(photo), "--json", "--debug-dir", str(debug), "--length", "4"]) == 0
