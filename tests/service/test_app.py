@@ -38,6 +38,19 @@ def test_multipart_upload(client, photos) -> None:  # type: ignore[no-untyped-de
     assert body["width"] > 0 and body["height"] > 0 and body["elapsed_ms"] > 0
 
 
+def test_a_phone_photo_and_two_lines(client, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    from tests.seqdigits.test_api import _phone_jpeg, _stacked
+
+    sheet, _ = _stacked(mnist_test, "5551234", "12")
+    r = client.post("/v1/read", files={"image": ("two.png", png_bytes(sheet), "image/png")})
+    assert r.status_code == 200 and r.json()["text"] == "5551234\n12"
+    data, _ = _phone_jpeg(sheet, factor=6, page=(4032, 3024))  # 12 MP, under the 2 MB test limit as a JPEG
+    r = client.post("/v1/read", content=data, headers={"content-type": "image/jpeg"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["text"] == "5551234\n12" and (body["width"], body["height"]) == (4032, 3024)
+
+
 def test_raw_body_and_length(client, photos) -> None:  # type: ignore[no-untyped-def]
     r = client.post("/v1/read?length=5", content=photos["10115"], headers={"content-type": "image/png"})
     assert r.status_code == 200 and r.json()["text"] == "10115"
