@@ -757,20 +757,34 @@ def propose_lines(
     return tuple(layout(group, _line_height(stats[group])) for group in groups)
 
 
+#: Blank space between two lines of writing, in line heights, under which they are one line (a
+#: pen that skipped leaves a gap of a stroke or two).
+LINE_GAP = 0.2
+
+
 def _row_slabs(
-    mask: npt.NDArray[np.bool_], *, min_height: float = 0.5, min_ink: float = 0.1
+    mask: npt.NDArray[np.bool_], *, min_height: float = 0.5, min_ink: float = 0.1, min_gap: float = LINE_GAP
 ) -> list[tuple[int, int]]:
     """Row ranges [top, bottom) of a bool (H, W) ink mask that each hold one line of writing,
     split in the middle of the blank rows between lines; one range, all rows, for a single line.
     A run of inked rows is a line when it is at least ``min_height`` as tall as the tallest run
     and holds at least ``min_ink`` of its ink (a line of one digit beside one of seven still
-    does): a rule, a dot or a speck above or below is not."""
+    does): a rule, a dot or a speck above or below is not. Runs parted by fewer blank rows than
+    ``min_gap`` x the shorter one's height are one: the halves of a 1 where the pen skipped."""
     rows = mask.sum(axis=1)
     inked = np.flatnonzero(rows)
     if inked.size == 0:
         return [(0, mask.shape[0])]
     breaks = np.flatnonzero(np.diff(inked) > 1)
     runs = [(int(inked[a]), int(inked[b]) + 1) for a, b in zip(np.r_[0, breaks + 1], np.r_[breaks, inked.size - 1])]
+    joined = [runs[0]]
+    for top, bottom in runs[1:]:
+        above = joined[-1]
+        if top - above[1] < min_gap * min(above[1] - above[0], bottom - top):
+            joined[-1] = (above[0], bottom)
+        else:
+            joined.append((top, bottom))
+    runs = joined
     if len(runs) == 1:
         return [(0, mask.shape[0])]
     heights = np.array([bottom - top for top, bottom in runs])
@@ -792,7 +806,7 @@ def _text_lines(stats: npt.NDArray[np.int32], keep: npt.NDArray[np.bool_], line_
     tall = tall[tall > 0]
     bands: list[list[float]] = []
     for label in tall[np.argsort(tops[tall])]:
-        if bands and tops[label] < bands[-1][1]:
+        if bands and tops[label] < bands[-1][1] + LINE_GAP * line_height:
             bands[-1][1] = max(bands[-1][1], bottoms[label])
         else:
             bands.append([tops[label], bottoms[label]])

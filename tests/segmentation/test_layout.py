@@ -469,3 +469,11 @@ def test_a_rule_a_dot_or_a_speck_apart_from_the_line_is_no_line_of_its_own() -> 
     mask[290:292, 100:103] = True
     (layout,) = propose_lines(mask)
     assert _tops(layout) == [117, 117, 117, 117]
+
+
+@pytest.mark.parametrize("gap", [6, 10, 14])
+def test_a_1_the_pen_skipped_across_is_one_line_not_two(gap: int) -> None:
+    mask = np.zeros((140, 80), np.uint8)
+    cv2.line(mask, (40, 15), (38, 58), 1, 7)
+    cv2.line(mask, (38, 58 + gap), (36, 105), 1, 7)  # blank rows between the halves from gap 8 on
+    assert len(propose_lines(mask.astype(bool))) == 1
