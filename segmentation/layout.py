@@ -26,6 +26,7 @@ __all__ = [
     "estimate_stroke_width",
     "find_rules",
     "find_rulings",
+    "ink_axis",
     "propose",
     "propose_lines",
     "remove_specks",
@@ -38,23 +39,33 @@ def estimate_skew(mask: npt.NDArray[np.bool_], *, max_angle: float = 20.0, min_e
     From the principal axis of the ink pixels; 0.0 when the ink is not clearly
     elongated (a single digit) or tilts more than ``max_angle``.
     """
+    angle, elongation = ink_axis(mask)
+    if elongation < min_elongation:
+        return 0.0
+    return angle if abs(angle) <= max_angle else 0.0
+
+
+def ink_axis(mask: npt.NDArray[np.bool_]) -> tuple[float, float]:
+    """The principal axis of the ink pixels of a bool (H, W) mask: its angle in degrees
+    (-90, 90], counter-clockwise positive (image y down), and the elongation, the ratio of
+    the ink's spread along it to its spread across it; (0.0, 0.0) for fewer than 20 pixels."""
     ys, xs = np.nonzero(mask)
     if xs.size < 20:
-        return 0.0
+        return 0.0, 0.0
     if xs.size > 50_000:
         pick = np.linspace(0, xs.size - 1, 50_000).astype(np.int64)
         xs, ys = xs[pick], ys[pick]
     cov = np.cov(np.vstack([xs, ys]).astype(np.float64))
     values, vectors = np.linalg.eigh(cov)
-    if values[0] <= 0 or math.sqrt(values[1] / values[0]) < min_elongation:
-        return 0.0
+    if values[0] <= 0:
+        return 0.0, 0.0
     vx, vy = vectors[:, 1]
     angle = -math.degrees(math.atan2(vy, vx))
     if angle > 90:
         angle -= 180
-    elif angle < -90:
+    elif angle <= -90:
         angle += 180
-    return angle if abs(angle) <= max_angle else 0.0
+    return angle, math.sqrt(values[1] / values[0])
 
 
 def _rotation(shape: tuple[int, int], angle: float) -> tuple[npt.NDArray[np.float64], tuple[int, int]]:

@@ -9,7 +9,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -35,12 +35,13 @@ from segmentation import (
     decode_texts,
     estimate_line_height,
     geometric_skip_scores,
+    ink_axis,
     parse_pattern,
     propose_lines,
 )
 from seqdigits.errors import WeightsError
 from seqdigits.image import DEFAULT_MAX_PIXELS, ImageInput, load_gray
-from seqdigits.reading import Alternative, Character, Reading
+from seqdigits.reading import Alternative, Box, Character, Reading
 
 __all__ = ["Recognizer", "load_recognizer", "read"]
 
@@ -49,15 +50,23 @@ __all__ = ["Recognizer", "load_recognizer", "read"]
 
 #: Longest side (px) of the copy of a big image its writing's height is measured on.
 _MEASURE_SIDE = 800
+#: Writing of two marks or more (components with a tenth of the largest one's ink) whose ink is
+#: at least _COLUMN_ELONGATION times as long as wide, along an axis within _COLUMN_TILT degrees
+#: of upright, is read as a line turned sideways (a photo with no EXIF orientation). One mark
+#: is not enough: a lone 1, 6 or 9 is as upright and as long.
+_COLUMN_ELONGATION = 2.0
+_COLUMN_TILT = 25.0
 
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
-    """One line of writing of an image, and the image's size."""
+    """One line of writing of an image, and the image's size; ``turn``: quarter turns
+    (counter-clockwise, as ``np.rot90``) the mask was given before segmentation."""
 
     layout: LineLayout
     width: int
     height: int
+    turn: int = 0
 
 
 class Recognizer:
@@ -114,8 +123,9 @@ class Recognizer:
         self.trust_whole = trust_whole
         self.line_height = line_height
 
-    def _prepare(self, image: ImageInput) -> tuple[_Prepared, ...]:
-        """The image's lines of writing, top to bottom (one, empty, when nothing is written)."""
+    def _prepare(self, image: ImageInput) -> tuple[tuple[_Prepared, ...], ...]:
+        """The image's lines of writing, top to bottom (one, empty, when nothing is written);
+        for writing that stands upright, also the lines of the mask turned a quarter each way."""
         gray, height, width = load_gray(image, max_pixels=self.max_pixels, min_side=self.max_side)
         # Working pixels per input pixel: a big JPEG may already come decoded smaller.
         decoded = max(gray.shape) / max(height, width)
@@ -130,12 +140,15 @@ class Recognizer:
         # is still tall enough to measure there.
         coarse = min(1.0, _MEASURE_SIDE / max(gray.shape))
         mask = binarize(gray if coarse == 1.0 else _shrunk(gray, coarse))
+        upright = _stands_upright(mask)
+        # Writing that stands upright is measured as the line it is when turned.
+        measured = np.ascontiguousarray(np.rot90(mask)) if upright else mask
         tall = 2 * self.line_height * coarse
         # (No writing is taller than its image: a short image needs no measuring.)
-        line_height = estimate_line_height(mask) if mask.shape[0] > tall else 0.0
+        line_height = estimate_line_height(measured) if measured.shape[0] > tall else 0.0
         if line_height > tall:
             # Worth a second look before shrinking: a thick box or a tilted line measures tall.
-            line_height = estimate_line_height(mask, thorough=True)
+            line_height = estimate_line_height(measured, thorough=True)
         if line_height > tall:
             factor = self.line_height / (line_height / coarse)
             gray = _shrunk(gray, factor)
@@ -143,7 +156,13 @@ class Recognizer:
             mask = binarize(gray)
         elif coarse < 1.0:
             mask = binarize(gray)
-        return tuple(_Prepared(layout=layout, width=width, height=height) for layout in propose_lines(mask, scale=scale))
+        return tuple(
+            tuple(
+                _Prepared(layout=layout, width=width, height=height, turn=turn)
+                for layout in propose_lines(np.ascontiguousarray(np.rot90(mask, turn)), scale=scale)
+            )
+            for turn in ((0, 1, 3) if upright else (0,))
+        )
 
     def _reading(
         self,
@@ -322,13 +341,21 @@ class Recognizer:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"min_confidence must be within [0, 1], got {threshold}")
         per_image = [self._prepare(image) for image in images]
-        prepared = [line for lines in per_image for line in lines]
+        prepared = [line for ways in per_image for lines in ways for line in lines]
         # With a length or a pattern to meet, a confident digit may still have to be split.
         trust = self.trust_whole if length is None and tokens is None else 1.0
         probs = self._classify([p.layout for p in prepared], trust)
         lines = self._line_log_probs([p.layout for p in prepared])
         readings = iter([self._reading(p, q, lp, length, threshold, tokens) for p, q, lp in zip(prepared, probs, lines)])
-        return [_joined([next(readings) for _ in image_lines]) for image_lines in per_image]
+        out = []
+        for ways in per_image:
+            read = [_turned_back(_joined([next(readings) for _ in lines]), lines[0].turn) for lines in ways]
+            # Writing that stands upright is a line turned sideways: of the two ways to turn it
+            # back, the likelier reading. Read as it stands, it gives confident nonsense (a turned
+            # box reads as one "8"), so that reading serves only when neither turn reads a digit.
+            turned = [reading for reading in read[1:] if reading.text]
+            out.append(max(turned, key=lambda reading: reading.confidence) if turned else read[0])
+        return out
 
     def _line_log_probs(self, layouts: list[LineLayout]) -> list[list[npt.NDArray[np.float64]] | None]:
         """Per layout with writing, each line model's per-frame log-probabilities (one batch per
@@ -483,6 +510,32 @@ def _joined(lines: list[Reading]) -> Reading:
         height=read[0].height,
         needs_review=any(line.needs_review for line in read),
     )
+
+
+def _stands_upright(mask: npt.NDArray[np.bool_]) -> bool:
+    """Whether the writing in a bool (H, W) ink mask stands upright (see _COLUMN_ELONGATION)."""
+    angle, elongation = ink_axis(mask)
+    if elongation < _COLUMN_ELONGATION or abs(angle) < 90.0 - _COLUMN_TILT:
+        return False
+    areas = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)[2][1:, cv2.CC_STAT_AREA]
+    return int((areas >= 0.1 * areas.max()).sum()) >= 2
+
+
+def _turned_back(reading: Reading, turn: int) -> Reading:
+    """``reading`` of the image turned ``turn`` quarters counter-clockwise (``np.rot90``), with
+    its boxes put back in the pixels of the image as given (``reading.width`` x ``height``)."""
+    if turn % 4 == 0:
+        return reading
+    w, h = reading.width, reading.height
+
+    def back(b: Box) -> Box:
+        if turn % 4 == 1:  # turned pixel (row i, column j) was (j, w - 1 - i)
+            return Box(w - b.y - b.height, b.x, b.height, b.width)
+        if turn % 4 == 3:  # turned pixel (i, j) was (h - 1 - j, i)
+            return Box(b.y, h - b.x - b.width, b.height, b.width)
+        return Box(w - b.x - b.width, h - b.y - b.height, b.width, b.height)
+
+    return replace(reading, characters=tuple(replace(c, box=back(c.box)) for c in reading.characters))
 
 
 def _empty_reading(prepared: _Prepared, min_confidence: float, pattern: object | None) -> Reading:

@@ -18,6 +18,7 @@ from segmentation import (
     estimate_skew,
     estimate_slant,
     geometric_scores,
+    ink_axis,
     propose,
     propose_lines,
     segment_digits,
@@ -477,3 +478,14 @@ def test_a_1_the_pen_skipped_across_is_one_line_not_two(gap: int) -> None:
     cv2.line(mask, (40, 15), (38, 58), 1, 7)
     cv2.line(mask, (38, 58 + gap), (36, 105), 1, 7)  # blank rows between the halves from gap 8 on
     assert len(propose_lines(mask.astype(bool))) == 1
+
+
+@pytest.mark.parametrize("angle", [0.0, 30.0, 90.0, -60.0])
+def test_ink_axis_gives_the_lines_angle_and_how_long_it_is(angle: float) -> None:
+    mask = np.zeros((400, 400), np.uint8)
+    dx, dy = 150 * math.cos(math.radians(angle)), -150 * math.sin(math.radians(angle))
+    cv2.line(mask, (round(200 - dx), round(200 - dy)), (round(200 + dx), round(200 + dy)), 1, 20)
+    found, elongation = ink_axis(mask.astype(bool))
+    assert abs(found - angle) < 1.0 or abs(abs(found - angle) - 180.0) < 1.0
+    assert 10.0 < elongation < 20.0  # 300 px long, 20 px wide: spreads of 300/sqrt(12) and 20/sqrt(12)
+    assert ink_axis(np.zeros((10, 10), bool)) == (0.0, 0.0)

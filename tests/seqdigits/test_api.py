@@ -197,6 +197,27 @@ def test_lines_one_under_another_are_each_read(recognizer, mnist_test) -> None: 
     assert 0.0 < reading.confidence <= min(c.confidence for c in reading.characters)
 
 
+@pytest.mark.parametrize("turn", [1, 3])
+def test_a_line_photographed_sideways_is_turned_back(recognizer, line, turn: int) -> None:  # type: ignore[no-untyped-def]
+    sideways = np.ascontiguousarray(np.rot90(line.image, turn))  # no EXIF to say so
+    reading = recognizer.read(sideways)
+    assert reading.text == "75011"
+    assert (reading.width, reading.height) == (sideways.shape[1], sideways.shape[0])
+    h, w = line.image.shape
+    for char, b in zip(reading.characters, line.boxes):
+        # Where each digit's box went when the line was turned (np.rot90, counter-clockwise).
+        x, y = (b.y, w - b.x - b.width) if turn == 1 else (h - b.y - b.height, b.x)
+        assert char.box.iou(type(b)(x, y, b.height, b.width)) > 0.7
+
+
+def test_a_lone_upright_digit_is_not_read_turned(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated", height=(60, 70)), seed=2)
+    for digit in "169":
+        image = gen.line(digit).image
+        assert len(recognizer._prepare(image)) == 1  # read only as it stands
+        assert recognizer.read(image).text == digit
+
+
 def test_blank_and_digit_free_images_give_empty_readings(recognizer) -> None:  # type: ignore[no-untyped-def]
     blank = np.full((200, 400), 235, np.uint8)
     noise = np.clip(235 + np.random.default_rng(1).normal(0, 2, (200, 400)), 0, 255).astype(np.uint8)
@@ -361,7 +382,7 @@ def test_confident_whole_digits_are_not_tried_in_pieces(mnist_test) -> None:  # 
         rec.classifier = _Counting(rec.classifier, calls)  # type: ignore[assignment]
         results[name] = rec.read(line.image)
         counted[name] = sum(calls)
-    (prepared,) = load_recognizer()._prepare(line.image)
+    ((prepared,),) = load_recognizer()._prepare(line.image)
     layout_size = len(prepared.layout.candidates)
     assert counted["every cut"] == layout_size
     assert counted["cascade"] < layout_size
@@ -409,7 +430,7 @@ def test_a_thick_box_does_not_pass_for_big_writing(recognizer, mnist_test, angle
 
 def test_a_string_the_line_model_cannot_fit_gets_zero_confidence_not_nan(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
     line = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="wide"), seed=3).line("123")
-    (prepared,) = recognizer._prepare(line.image)
+    ((prepared,),) = recognizer._prepare(line.image)
     probs = recognizer._classify([prepared.layout], recognizer.trust_whole)[0]
     one_frame = np.log(np.full((1, 11), 1 / 11))  # room for one digit at most, under both line models
     reading = recognizer._reading(prepared, probs, [one_frame, one_frame], None, 0.9)
