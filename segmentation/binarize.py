@@ -89,6 +89,8 @@ def binarize(
         raise ValueError(f"expected a uint8 (H, W) image, got {gray.dtype} {gray.shape}")
     if gray.size == 0 or is_blank(gray):
         return np.zeros(gray.shape, bool)
+    if method not in ("auto", "otsu", "sauvola"):
+        raise ValueError(f"unknown method {method!r}")
     if dark_ink is None:
         dark_ink = ink_is_dark(gray)
     ink = cv2.bitwise_not(gray) if dark_ink else gray.copy()
@@ -113,8 +115,6 @@ def binarize(
         local = flat > sauvola_threshold(flat, win | 1)
         level, _ = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         result = local & (flat > 0.5 * level)
-    elif method != "otsu":
-        raise ValueError(f"unknown method {method!r}")
     # A page that is mostly "ink" was mis-thresholded paper texture, not writing.
     if result.mean() > 0.5:
         return np.zeros(gray.shape, bool)
