@@ -522,18 +522,17 @@ def _stands_upright(mask: npt.NDArray[np.bool_]) -> bool:
 
 
 def _turned_back(reading: Reading, turn: int) -> Reading:
-    """``reading`` of the image turned ``turn`` quarters counter-clockwise (``np.rot90``), with
-    its boxes put back in the pixels of the image as given (``reading.width`` x ``height``)."""
-    if turn % 4 == 0:
+    """``reading`` of the image turned ``turn`` (0, 1 or 3) quarters counter-clockwise
+    (``np.rot90``), with its boxes put back in the pixels of the image as given
+    (``reading.width`` x ``height``)."""
+    if turn == 0:
         return reading
     w, h = reading.width, reading.height
 
     def back(b: Box) -> Box:
-        if turn % 4 == 1:  # turned pixel (row i, column j) was (j, w - 1 - i)
+        if turn == 1:  # turned pixel (row i, column j) was (j, w - 1 - i)
             return Box(w - b.y - b.height, b.x, b.height, b.width)
-        if turn % 4 == 3:  # turned pixel (i, j) was (h - 1 - j, i)
-            return Box(b.y, h - b.x - b.width, b.height, b.width)
-        return Box(w - b.x - b.width, h - b.y - b.height, b.width, b.height)
+        return Box(b.y, h - b.x - b.width, b.height, b.width)  # turn 3: (i, j) was (h - 1 - j, i)
 
     return replace(reading, characters=tuple(replace(c, box=back(c.box)) for c in reading.characters))
 
