@@ -508,7 +508,11 @@ def _writing(
     if rules.any():
         found = _components(cv2.subtract(ink, _under_strokes(ink, rules, line_height=found[3])))
         if found is None:
-            return None
+            if not _one_upright_line(rules, line_height=first[3]):
+                return None
+            # All the ink is one upright line, and nothing stands beside it for it to be the
+            # side of: the halves of a 1 the pen broke, measured as two digits' height.
+            found, rules = first, np.zeros_like(rules)
     labels, stats, ruled, line_height = found
     keep = remove_specks(stats, line_height=line_height) & ~ruled
     # Ink of the frames found before the rules came out: what is left of their sides.
@@ -551,6 +555,16 @@ def _writing(
     if not keep.any():
         return None
     return labels, stats, keep, line_height
+
+
+def _one_upright_line(rules: npt.NDArray[np.uint8], *, line_height: float) -> bool:
+    """Whether the pixels of ``rules`` (uint8 (H, W), 255) are one upright line: its pieces
+    (where the ink under it broke) share columns, and it is narrower than half of
+    ``line_height`` (px), with no rule or box edge across it."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats((rules > 0).astype(np.uint8), connectivity=8)
+    lefts = stats[1:, cv2.CC_STAT_LEFT]
+    rights = lefts + stats[1:, cv2.CC_STAT_WIDTH]
+    return count > 1 and int(lefts.max()) < int(rights.min()) and int(rights.max() - lefts.min()) < 0.5 * line_height
 
 
 def _under_strokes(ink: npt.NDArray[np.uint8], rules: npt.NDArray[np.uint8], *, line_height: float) -> npt.NDArray[np.uint8]:

@@ -480,6 +480,17 @@ def test_a_1_the_pen_skipped_across_is_one_line_not_two(gap: int) -> None:
     assert len(propose_lines(mask.astype(bool))) == 1
 
 
+@pytest.mark.parametrize("gap", [6, 10, 14])
+def test_a_1_the_pen_skipped_across_keeps_all_its_ink(gap: int) -> None:
+    # At a 10 px gap the two halves measure a line height each, and the straight path through
+    # both is twice that: it was taken for a box's side, and with it all the ink.
+    mask = np.zeros((140, 80), np.uint8)
+    cv2.line(mask, (40, 15), (38, 58), 1, 7)
+    cv2.line(mask, (38, 58 + gap), (36, 105), 1, 7)
+    (layout,) = propose_lines(mask.astype(bool))
+    assert sum(int(atom.mask.sum()) for atom in layout.atoms) == int(mask.sum())
+
+
 @pytest.mark.parametrize("angle", [0.0, 30.0, 90.0, -60.0])
 def test_ink_axis_gives_the_lines_angle_and_how_long_it_is(angle: float) -> None:
     mask = np.zeros((400, 400), np.uint8)

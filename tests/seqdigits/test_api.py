@@ -218,6 +218,16 @@ def test_a_lone_upright_digit_is_not_read_turned(recognizer, mnist_test) -> None
         assert recognizer.read(image).text == digit
 
 
+@pytest.mark.parametrize("gap", [6, 10, 14])
+def test_a_1_broken_in_two_reads_as_one_digit(recognizer, gap: int) -> None:  # type: ignore[no-untyped-def]
+    mask = np.zeros((140, 80), np.uint8)
+    cv2.line(mask, (40, 15), (38, 58), 1, 7)
+    cv2.line(mask, (38, 58 + gap), (36, 105), 1, 7)
+    reading = recognizer.read(np.where(mask > 0, 20, 235).astype(np.uint8))
+    assert reading.text == "1"
+    assert reading.characters[0].box.y <= 15 and reading.characters[0].box.bottom >= 105
+
+
 def test_blank_and_digit_free_images_give_empty_readings(recognizer) -> None:  # type: ignore[no-untyped-def]
     blank = np.full((200, 400), 235, np.uint8)
     noise = np.clip(235 + np.random.default_rng(1).normal(0, 2, (200, 400)), 0, 255).astype(np.uint8)
