@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     read = sub.add_parser("read", help="read the digits in one or more images")
-    read.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, GIF, BMP, TIFF, WebP)")
+    read.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, HEIC, GIF, BMP, TIFF, WebP)")
     read.add_argument("--json", action="store_true", help="print one JSON object per image (JSON lines)")
     read.add_argument("--length", type=_positive, help="expected number of digits")
     read.add_argument("--pattern", help=r"expected format, e.g. '\d{5}' or '\d{5}-\d{4}|\d{5}'")

@@ -107,6 +107,42 @@ def test_exif_orientation_is_honoured(recognizer, line, orientation: int, rotate
     assert (reading.width, reading.height) == (line.image.shape[1], line.image.shape[0])
 
 
+def _heic(image: np.ndarray, *, orientation: int | None = None) -> bytes:
+    """``image`` (gray (H, W)) as an iPhone stores a photo: HEIC, in colour, and with
+    ``orientation`` 6 stored turned, as the sensor saw it, with the turn to undo in the file."""
+    import pillow_heif
+
+    exif = Image.Exif()
+    if orientation == 6:
+        image = cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE)
+        exif[0x0112] = 6
+    buffer = io.BytesIO()
+    pillow_heif.from_pillow(Image.fromarray(image).convert("RGB")).save(buffer, quality=90, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("orientation", [None, 6])
+def test_heic_photos_read_upright(recognizer, line, orientation: int | None) -> None:  # type: ignore[no-untyped-def]
+    data = _heic(line.image, orientation=orientation)
+    assert data[4:12] == b"ftypheic"
+    reading = recognizer.read(data)
+    assert reading.text == "75011"
+    assert (reading.width, reading.height) == (line.image.shape[1], line.image.shape[0])
+    for char, true in zip(reading.characters, line.boxes):
+        assert char.box.iou(true) > 0.5
+
+
+def test_damaged_and_oversized_heic_give_typed_errors(recognizer, line) -> None:  # type: ignore[no-untyped-def]
+    data = _heic(line.image)
+    with pytest.raises(CorruptImageError, match="HEIC image data is truncated or damaged"):
+        recognizer.read(data[: len(data) // 2])
+    with pytest.raises(CorruptImageError, match="HEIC"):
+        recognizer.read(data[:12])
+    small = seqdigits.load_recognizer(max_pixels=line.image.size - 1)
+    with pytest.raises(ImageTooLargeError, match="over the limit"):
+        small.read(data)
+
+
 def _phone_jpeg(image: np.ndarray, *, factor: int, page: tuple[int, int], orientation: int | None = None) -> tuple[bytes, tuple[int, int]]:
     """``image`` scaled by ``factor`` on a (width, height) page of paper, as a JPEG (turned as
     ``orientation`` says a camera stored it); and where the scaled image sits, (x, y)."""

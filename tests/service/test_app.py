@@ -51,6 +51,17 @@ def test_a_phone_photo_and_two_lines(client, mnist_test) -> None:  # type: ignor
     assert body["text"] == "5551234\n12" and (body["width"], body["height"]) == (4032, 3024)
 
 
+def test_an_iphone_heic_upload(client, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    from tests.seqdigits.test_api import _heic
+
+    image = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated", height=(48, 56)), seed=21).line("94110").image
+    r = client.post("/v1/read", files={"image": ("IMG_0001.HEIC", _heic(image, orientation=6), "image/heic")})
+    assert r.status_code == 200, r.text
+    assert r.json()["text"] == "94110" and (r.json()["width"], r.json()["height"]) == (image.shape[1], image.shape[0])
+    r = client.post("/v1/read", content=_heic(image)[:300], headers={"content-type": "image/heic"})
+    assert r.status_code == 400 and r.json()["error"] == "CorruptImageError"
+
+
 def test_raw_body_and_length(client, photos) -> None:  # type: ignore[no-untyped-def]
     r = client.post("/v1/read?length=5", content=photos["10115"], headers={"content-type": "image/png"})
     assert r.status_code == 200 and r.json()["text"] == "10115"

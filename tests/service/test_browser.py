@@ -130,6 +130,29 @@ def test_page_shows_server_errors(server: str, browser, tmp_path) -> None:  # ty
     assert "not a recognised image" in browser.find_element(By.ID, "error").text
 
 
+def test_a_heic_photo_from_the_page(server: str, browser, tmp_path, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from datasets.synth import LineGenerator, SynthConfig
+    from tests.seqdigits.test_api import _heic
+
+    browser.get(server + "/")
+    _draw(browser, browser.find_element(By.ID, "pad"), "1704")
+    browser.find_element(By.ID, "read").click()
+    WebDriverWait(browser, 30).until(ec.text_to_be_present_in_element((By.ID, "text"), "1704"))
+    image = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated", height=(48, 56)), seed=21).line("94110").image
+    photo = tmp_path / "IMG_0001.HEIC"
+    photo.write_bytes(_heic(image, orientation=6))
+    browser.find_element(By.ID, "file").send_keys(str(photo))
+    WebDriverWait(browser, 30).until(ec.text_to_be_present_in_element((By.ID, "text"), "94110"))
+    assert browser.find_element(By.ID, "error").text == ""
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#chars tr")) == 5
+    # Chromium cannot show HEIC: the drawing read before is not left beside this reading.
+    assert browser.execute_script("return getComputedStyle(document.getElementById('shown')).display") == "none"
+
+
 def test_read_with_a_format_from_the_page(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
