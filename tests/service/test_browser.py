@@ -153,6 +153,26 @@ def test_a_heic_photo_from_the_page(server: str, browser, tmp_path, mnist_test) 
     assert browser.execute_script("return getComputedStyle(document.getElementById('shown')).display") == "none"
 
 
+def test_two_lines_show_one_under_the_other(server: str, browser, tmp_path, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.conftest import png_bytes
+    from tests.seqdigits.test_api import _stacked
+
+    browser.get(server + "/")
+    sheet, _ = _stacked(mnist_test, "5551234", "12")
+    photo = tmp_path / "address.png"
+    photo.write_bytes(png_bytes(sheet))
+    browser.find_element(By.ID, "file").send_keys(str(photo))
+    WebDriverWait(browser, 30).until(ec.text_to_be_present_in_element((By.ID, "meta"), "confidence"))
+    # WebDriver gives the text as rendered: the service's newline is a line break on the page, not a space.
+    assert browser.find_element(By.ID, "text").text == "5551234\n12"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#chars tr")) == 9
+    assert browser.execute_script("return getComputedStyle(document.getElementById('shown')).display") == "block"
+
+
 def test_read_with_a_format_from_the_page(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
