@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=_positive, default=1, help="worker processes, each with its own model")
     serve.add_argument("--weights", type=Path)
     serve.add_argument("--line-weights", type=Path, action="append", help=_LINE_WEIGHTS_HELP)
-    serve.add_argument("--max-upload-mb", type=float, default=10.0, help="largest accepted request body")
+    serve.add_argument("--max-upload-mb", type=float, default=25.0, help="largest accepted request body (default: 25)")
     return parser
 
 

@@ -49,7 +49,9 @@ __all__ = ["create_app", "serve"]
 
 logger = logging.getLogger("seqdigits.service")
 
-DEFAULT_MAX_UPLOAD = 10 * 1024 * 1024
+#: Request-body limit (25 MiB; it was 10): room for a high-resolution phone JPEG, or a batch of
+#: ordinary ones. The 50 MP pixel limit still applies to each image.
+DEFAULT_MAX_UPLOAD = 25 * 1024 * 1024
 MAX_BATCH = 32
 #: Encoded-image content types accepted as a raw request body.
 IMAGE_TYPES = ("image/", "application/octet-stream")
@@ -297,7 +299,7 @@ def serve(
     workers: int = 1,
     weights: str | os.PathLike[str] | None = None,
     line_weights: LineWeights = None,
-    max_upload_mb: float = 10.0,
+    max_upload_mb: float = DEFAULT_MAX_UPLOAD / (1024 * 1024),
 ) -> None:
     """Run the service on uvicorn. Each worker process loads its own copy of the models (8.0 MB of weights: the digit CNN and three line models)."""
     import uvicorn

@@ -106,6 +106,15 @@ def test_upload_over_the_limit_is_413(client) -> None:  # type: ignore[no-untype
     assert r.status_code == 413
 
 
+def test_the_default_upload_limit_takes_a_big_phone_jpeg(recognizer) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(app=create_app(recognizer)) as c:
+        # 12 MB: read (and refused as no image), not turned away for its size.
+        r = c.post("/v1/read", content=b"\xff" * 12_000_000, headers={"content-type": "image/jpeg"})
+        assert r.status_code == 415
+        r = c.post("/v1/read", content=b"\xff" * (25 * 1024 * 1024 + 1), headers={"content-type": "image/jpeg"})
+        assert r.status_code == 413 and r.json()["error"] == "RequestTooLarge"
+
+
 def test_decompression_bomb_is_413(client) -> None:  # type: ignore[no-untyped-def]
     r = client.post("/v1/read", files={"image": ("bomb.png", _bomb_png(), "image/png")})
     assert r.status_code == 413 and r.json()["error"] == "ImageTooLargeError"
