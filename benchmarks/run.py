@@ -2,6 +2,10 @@
 
     python benchmarks/run.py --data ../shared/data/mnist --lines 100 --out benchmarks/results
 
+    # a bigger sample of some sets, seqdigits alone (other images: another seed)
+    python benchmarks/run.py --data ../shared/data/mnist --lines 500 --seed 1000 \
+        --sets separated,touching,mixed --seqdigits-only --out /tmp/bench-500
+
 Generates evaluation sets from MNIST *test* digits (postal codes of 5 digits:
 separated / touching / overlapping / broken / mixed, each at photo-degradation
 strengths 0, 0.5 and 1; ZIP+4 codes and house numbers; and postal codes as a
@@ -111,12 +115,18 @@ def _text(kind: str, rng: np.random.Generator) -> str | None:
     return None
 
 
-def make_sets(data: str | None, lines: int, seed: int, folder: Path) -> list[tuple[str, float, Path, str]]:
-    """The photos, written to ``folder``: (set, strength, path, true text with any hyphen)."""
+SETS = (*KINDS, *FORMATS, *PHONE)
+
+
+def make_sets(data: str | None, lines: int, seed: int, folder: Path, only: frozenset[str] | None = None) -> list[tuple[str, float, Path, str]]:
+    """The photos, written to ``folder``: (set, strength, path, true text with any hyphen).
+    ``only``: these sets (default: all); a set's photos are the same either way."""
     test = load_mnist("test", data)
     items = []
     configs = {**KINDS, **{kind: config for kind, (config, _) in FORMATS.items()}, **PHONE}
     for k, (kind, config) in enumerate(configs.items()):
+        if only is not None and kind not in only:
+            continue
         for s, strength in enumerate(STRENGTHS):
             gen = LineGenerator(test.images, test.labels, config=config, seed=seed + 100 * k + s)
             rng = np.random.default_rng(seed + 100 * k + s)
@@ -222,15 +232,20 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--no-plots", action="store_true")
+    parser.add_argument("--sets", help=f"comma-separated sets to run (default: all of {', '.join(SETS)})")
+    parser.add_argument("--seqdigits-only", action="store_true", help="leave Tesseract out (a bigger sample in less time)")
     args = parser.parse_args()
+    only = None if args.sets is None else frozenset(name.strip() for name in args.sets.split(","))
+    if only is not None and not only <= set(SETS):
+        parser.error(f"unknown sets: {', '.join(sorted(only - set(SETS)))}; known: {', '.join(SETS)}")
     args.out.mkdir(parents=True, exist_ok=True)
-    if not shutil.which("tesseract"):
+    if not args.seqdigits_only and not shutil.which("tesseract"):
         print("tesseract not found (Debian: apt-get install tesseract-ocr)", file=sys.stderr)
         return 2
 
     with tempfile.TemporaryDirectory(prefix="seqdigits-bench-") as tmp:
         folder = Path(tmp)
-        items = make_sets(args.data, args.lines, args.seed, folder)
+        items = make_sets(args.data, args.lines, args.seed, folder, only)
         recognizer = load_recognizer()
         cnn_only = load_recognizer(line_model=False)  # what the line model adds
         recognizer.read(items[0][2])  # warm-up: first-call allocations are not the steady state
@@ -258,34 +273,58 @@ def main() -> int:
         formats = [item for item in items if item[0] in FORMATS]
         phones = [item for item in items if item[0] in PHONE]
         sample = [str(p) for _, _, p, _ in five[:: max(1, len(five) // 100)]]
-        seq_rss = peak_rss_mb([sys.executable, "-m", "seqdigits", "read", *sample])
+        seq_rss = peak_rss_mb([sys.executable, "-m", "seqdigits", "read", *sample]) if sample else None
 
         paths = [p for _, _, p, _ in five]
         start = time.perf_counter()
         for s in range(0, len(paths), 32):
             recognizer.read_batch(paths[s : s + 32])
-        batch_ips = len(paths) / (time.perf_counter() - start)
+        batch_ips = len(paths) / max(time.perf_counter() - start, 1e-9)
 
-        start = time.perf_counter()
-        for kind, strength, path, truth in five:
-            text, ms = run_tesseract_cli(path, whitelist(kind))
-            table[(kind, strength)]["tesseract"].add(text, _digits(truth), ms)
-        tess_ips = len(paths) / (time.perf_counter() - start)
-        for kind, strength, path, truth in formats + phones:
-            text, ms = run_tesseract_cli(path, whitelist(kind))
-            table[(kind, strength)]["tesseract"].add(text, _digits(truth), ms)
-        tess_rss = peak_rss_mb(["tesseract", sample[0], "stdout", "--psm", "7", "-c", "tessedit_char_whitelist=0123456789"])
-
-        inproc = run_tesserocr([(str(path), whitelist(kind)) for kind, _, path, _ in items])
-        ocr_rss = None
-        if inproc is not None:
-            results, ocr_rss = inproc
-            for (kind, strength, _, truth), (text, ms) in zip(items, results):
-                table[(kind, strength)]["tesserocr"].add(text, _digits(truth), ms)
+        tess_ips, tess_rss, ocr_rss = float("nan"), None, None
+        if not args.seqdigits_only:
+            tess_ips, tess_rss, ocr_rss = _tesseract(table, items, five, formats + phones, sample)
 
     digit_report = evaluate_digits(recognizer, load_mnist("test", args.data))
+    report = _report(args, digit_report.accuracy, table, (batch_ips, seq_rss, len(sample)), (tess_ips, tess_rss, ocr_rss))
+    (args.out / "results.md").write_text(report + "\n")
+    print(report)
+    if not args.no_plots and not args.seqdigits_only and only is None:
+        plots(args.out, digit_report, table, readings)
+    return 0
+
+
+def _tesseract(table, items, five, others, sample):  # type: ignore[no-untyped-def]
+    """Tesseract's readings into ``table``: the CLI on every image, then in-process where
+    tesserocr is installed; (CLI images/s on the 5-digit sets, CLI peak RSS, in-process peak RSS)."""
+    start = time.perf_counter()
+    for kind, strength, path, truth in five:
+        text, ms = run_tesseract_cli(path, whitelist(kind))
+        table[(kind, strength)]["tesseract"].add(text, _digits(truth), ms)
+    tess_ips = len(five) / max(time.perf_counter() - start, 1e-9)
+    for kind, strength, path, truth in others:
+        text, ms = run_tesseract_cli(path, whitelist(kind))
+        table[(kind, strength)]["tesseract"].add(text, _digits(truth), ms)
+    tess_rss = peak_rss_mb(["tesseract", sample[0], "stdout", "--psm", "7", "-c", "tessedit_char_whitelist=0123456789"]) if sample else None
+    inproc = run_tesserocr([(str(path), whitelist(kind)) for kind, _, path, _ in items])
+    ocr_rss = None
+    if inproc is not None:
+        results, ocr_rss = inproc
+        for (kind, strength, _, truth), (text, ms) in zip(items, results):
+            table[(kind, strength)]["tesserocr"].add(text, _digits(truth), ms)
+    return tess_ips, tess_rss, ocr_rss
+
+
+def _report(args, mnist_accuracy, table, seq_speed, tess_speed) -> str:  # type: ignore[no-untyped-def]
+    """The Markdown report of a run: ``seq_speed`` (batch images/s, peak RSS, images in the RSS
+    run), ``tess_speed`` (CLI images/s, CLI peak RSS, in-process peak RSS)."""
+    batch_ips, seq_rss, sampled = seq_speed
+    tess_ips, tess_rss, ocr_rss = tess_speed
+    title = "seqdigits (Tesseract left out)" if args.seqdigits_only else (
+        f"seqdigits vs Tesseract {subprocess.run(['tesseract', '--version'], capture_output=True, text=True).stdout.split()[1]}"
+    )
     lines = [
-        f"# seqdigits vs Tesseract {subprocess.run(['tesseract', '--version'], capture_output=True, text=True).stdout.split()[1]}",
+        f"# {title}",
         "",
         f"{args.lines} strings per row, from MNIST test digits: five-digit postal codes by gap kind; ZIP+4 codes "
         "with a handwritten hyphen (mixed gaps); house numbers of 1-4 digits, written apart and larger. "
@@ -307,41 +346,44 @@ def main() -> int:
     for (kind, strength), cell in table.items():
         a, f, c = cell["seqdigits"].row(), cell["seqdigits-5"].row(), cell["cnn-only"].row()
         t, o = cell["tesseract"].row(), cell["tesserocr"].row()
+        tess = f"{t[0]:.3f} | {t[1]:.3f} | {t[2]:.1f}" if cell["tesseract"].n else "- | - | -"
+        ocr = f"{o[2]:.1f}" if cell["tesserocr"].n else "-"
         lines.append(
             f"| {kind} | {strength:.1f} | {a[0]:.3f} | {a[1]:.3f} | {f[0]:.3f} | {a[2]:.1f} | {c[0]:.3f} | {c[2]:.1f} "
-            f"| {t[0]:.3f} | {t[1]:.3f} | {t[2]:.1f} | {o[2]:.1f} |"
+            f"| {tess} | {ocr} |"
         )
     fives = [cell for (kind, _), cell in table.items() if kind in KINDS]
     all_seq = [v for cell in fives for v in cell["seqdigits"].ms]
     all_cnn = [v for cell in fives for v in cell["cnn-only"].ms]
     all_tess = [v for cell in fives for v in cell["tesseract"].ms]
     all_ocr = [v for cell in fives for v in cell["tesserocr"].ms]
-    lines += [
-        "",
-        f"- seqdigits: median {np.median(all_seq):.1f} ms per image; batch mode (32 per call) {batch_ips:.1f} images/s; "
-        f"peak RSS {_mb(seq_rss)} (`seqdigits read` of {len(sample)} images); CNN only: median {np.median(all_cnn):.1f} ms",
-        f"- tesseract CLI: median {np.median(all_tess):.1f} ms per image ({tess_ips:.1f} images/s, a process and model load each); "
-        f"peak RSS {_mb(tess_rss)} per process",
-    ]
-    if all_ocr:
+    lines += [""]
+    if all_seq:
+        lines.append(
+            f"- seqdigits: median {np.median(all_seq):.1f} ms per image; batch mode (32 per call) {batch_ips:.1f} images/s; "
+            f"peak RSS {_mb(seq_rss)} (`seqdigits read` of {sampled} images); CNN only: median {np.median(all_cnn):.1f} ms"
+        )
+    if all_tess:
+        lines.append(
+            f"- tesseract CLI: median {np.median(all_tess):.1f} ms per image ({tess_ips:.1f} images/s, a process and model load each); "
+            f"peak RSS {_mb(tess_rss)} per process"
+        )
+    if all_ocr and all_tess:
         lines.append(f"- tesserocr in-process: median {np.median(all_ocr):.1f} ms per image; peak RSS {_mb(ocr_rss)}")
         lines.append(f"- speed-up per image: {np.median(all_tess) / np.median(all_seq):.1f}x vs the CLI, {np.median(all_ocr) / np.median(all_seq):.1f}x vs in-process")
     phone_cells = [cell for (kind, _), cell in table.items() if kind in PHONE]
     if phone_cells:
         p_seq = np.median([v for cell in phone_cells for v in cell["seqdigits"].ms])
-        p_tess = np.median([v for cell in phone_cells for v in cell["tesseract"].ms])
+        p_tess = float(np.median([v for cell in phone_cells for v in cell["tesseract"].ms])) if not args.seqdigits_only else float("nan")
         p_ocr = [v for cell in phone_cells for v in cell["tesserocr"].ms]
-        line = f"- phone photos (12 MP): seqdigits median {p_seq:.1f} ms per image; tesseract CLI {p_tess:.1f} ms ({p_tess / p_seq:.1f}x)"
+        line = f"- phone photos (12 MP): seqdigits median {p_seq:.1f} ms per image"
+        if not args.seqdigits_only:
+            line += f"; tesseract CLI {p_tess:.1f} ms ({p_tess / p_seq:.1f}x)"
         if p_ocr:
             line += f"; tesserocr {np.median(p_ocr):.1f} ms ({np.median(p_ocr) / p_seq:.1f}x)"
         lines.append(line)
-    lines.append(f"- MNIST test accuracy {digit_report.accuracy:.4f}")
-    report = "\n".join(lines)
-    (args.out / "results.md").write_text(report + "\n")
-    print(report)
-    if not args.no_plots:
-        plots(args.out, digit_report, table, readings)
-    return 0
+    lines.append(f"- MNIST test accuracy {mnist_accuracy:.4f}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
