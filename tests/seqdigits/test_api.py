@@ -132,6 +132,16 @@ def test_heic_photos_read_upright(recognizer, line, orientation: int | None) -> 
         assert char.box.iou(true) > 0.5
 
 
+def test_a_10_bit_heic_reads_as_8_bit(recognizer, line) -> None:  # type: ignore[no-untyped-def]
+    import pillow_heif
+
+    deep = np.repeat(line.image[:, :, None], 3, axis=2).astype(np.uint16) * 257  # 16-bit RGB, stored as 10-bit HEIC
+    buffer = io.BytesIO()
+    pillow_heif.from_bytes(mode="RGB;16", size=(line.image.shape[1], line.image.shape[0]), data=deep.tobytes()).save(buffer, quality=90)
+    assert pillow_heif.open_heif(io.BytesIO(buffer.getvalue()), convert_hdr_to_8bit=False).info["bit_depth"] == 10
+    assert recognizer.read(buffer.getvalue()).text == "75011"
+
+
 def test_damaged_and_oversized_heic_give_typed_errors(recognizer, line) -> None:  # type: ignore[no-untyped-def]
     data = _heic(line.image)
     with pytest.raises(CorruptImageError, match="HEIC image data is truncated or damaged"):
