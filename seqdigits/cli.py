@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     lines.add_argument("--epochs", type=float, help="passes over the training lines (default: 5)")
     lines.add_argument("--seed", type=int, default=0, help="seed of the model's initialization and its training lines")
     lines.add_argument("--split-seed", type=int, default=0, help="seed of the held-out digits' draw; keep it for every model of an ensemble (default 0)")
+    lines.add_argument("--width", type=_positive, help="channels of the network's first layer (default: 32)")
+    lines.add_argument("--hidden", type=_positive, help="units of each direction of its GRU (default: 128)")
     lines.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
 
     ens = sub.add_parser("fit-ensemble", help="fit the temperature of an ensemble of line models and write its ensemble file")
@@ -184,6 +186,8 @@ def _train_lines(args: argparse.Namespace) -> int:
         epochs=defaults.epochs if args.epochs is None else args.epochs,
         seed=args.seed,
         split_seed=args.split_seed,
+        width=defaults.width if args.width is None else args.width,
+        hidden=defaults.hidden if args.hidden is None else args.hidden,
         threads=args.threads,
         download=args.download,
     )

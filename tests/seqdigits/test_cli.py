@@ -143,3 +143,19 @@ def test_missing_weights_are_an_error_not_a_traceback(photo, tmp_path, capsys) -
     assert "line weights file not found" in capsys.readouterr().err
     assert main(["train-lines", "--data", str(tmp_path), "--output", str(tmp_path / "l.pt")]) == 2
     assert "MNIST train files not found" in capsys.readouterr().err
+
+
+def test_train_lines_passes_the_networks_size_on(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import classifier.train_line
+    from datasets.mnist import MnistError
+
+    seen = []
+
+    def fake(config):  # type: ignore[no-untyped-def]
+        seen.append(config)
+        raise MnistError("stopped here")
+
+    monkeypatch.setattr(classifier.train_line, "train_lines", fake)
+    assert main(["train-lines", "--data", str(tmp_path), "--width", "48", "--hidden", "192", "--seed", "3"]) == 2
+    assert main(["train-lines", "--data", str(tmp_path)]) == 2
+    assert [(c.width, c.hidden, c.seed) for c in seen] == [(48, 192, 3), (32, 128, 0)]
