@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     read = sub.add_parser("read", help="read the digits in one or more images")
-    read.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, HEIC, GIF, BMP, TIFF, WebP)")
+    read.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, HEIC, GIF, BMP, TIFF, WebP); - reads one from standard input")
     read.add_argument("--json", action="store_true", help="print one JSON object per image (JSON lines)")
     read.add_argument("--length", type=_positive, help="expected number of digits")
     read.add_argument("--pattern", help=r"expected format, e.g. '\d{5}' or '\d{5}-\d{4}|\d{5}'")
@@ -91,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_STDIN = "-"
+
+
 def _read(args: argparse.Namespace) -> int:
     from seqdigits.errors import SeqdigitsError
     from seqdigits.image import load_image
@@ -116,14 +119,18 @@ def _read(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"seqdigits: error: {exc}", file=sys.stderr)
             return 2
+    if args.images.count(_STDIN) > 1:
+        print("seqdigits: error: standard input (-) holds one image; give - once", file=sys.stderr)
+        return 2
     if args.debug_dir:
         args.debug_dir.mkdir(parents=True, exist_ok=True)
     failed = 0
     for name in args.images:
+        # The path itself, so that a big JPEG can be decoded at the size the reader works at.
+        source: str | bytes = sys.stdin.buffer.read() if name == _STDIN else name
         try:
-            # The path itself, so that a big JPEG can be decoded at the size the reader works at.
-            reading = recognizer.read(name, length=args.length, pattern=args.pattern, min_confidence=args.min_confidence)
-            gray = load_image(name, max_pixels=recognizer.max_pixels) if args.debug_dir else None
+            reading = recognizer.read(source, length=args.length, pattern=args.pattern, min_confidence=args.min_confidence)
+            gray = load_image(source, max_pixels=recognizer.max_pixels) if args.debug_dir else None
         except SeqdigitsError as exc:
             failed += 1
             if args.json:
@@ -143,7 +150,7 @@ def _read(args: argparse.Namespace) -> int:
         if gray is not None:
             import cv2
 
-            target = args.debug_dir / (Path(name).stem + ".seqdigits.png")
+            target = args.debug_dir / (("stdin" if name == _STDIN else Path(name).stem) + ".seqdigits.png")
             cv2.imwrite(str(target), draw_reading(gray, reading))
     return 1 if failed else 0
 

@@ -159,3 +159,22 @@ def test_train_lines_passes_the_networks_size_on(monkeypatch, tmp_path) -> None:
     assert main(["train-lines", "--data", str(tmp_path), "--width", "48", "--hidden", "192", "--seed", "3"]) == 2
     assert main(["train-lines", "--data", str(tmp_path)]) == 2
     assert [(c.width, c.hidden, c.seed) for c in seen] == [(48, 192, 3), (32, 128, 0)]
+
+
+def test_read_takes_an_image_on_standard_input(photo, tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(photo.read_bytes())))
+    debug = tmp_path / "debug"
+    assert main(["read", "-", "--json", "--debug-dir", str(debug)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["image"] == "-" and record["text"] == "2468"
+    assert (debug / "stdin.seqdigits.png").stat().st_size > 0
+    # Nothing (or not an image) on standard input is reported like a bad file; the rest still read.
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    assert main(["read", "-", str(photo)]) == 1
+    captured = capsys.readouterr()
+    assert "-: the image is empty" in captured.err and "2468" in captured.out
+    assert main(["read", "-", "-"]) == 2
+    assert "give - once" in capsys.readouterr().err
