@@ -111,7 +111,8 @@ def _decode_heif(raw: bytes, *, max_pixels: int) -> tuple[Image.Image, tuple[int
 
 
 def to_gray(image: Image.Image) -> npt.NDArray[np.uint8]:
-    """PIL image of any mode -> uint8 (H, W) luminance; transparency is laid over white paper."""
+    """PIL image of any mode -> uint8 (H, W) luminance; transparency is laid over white paper
+    (black under light strokes drawn on a transparent canvas, see :func:`_paper_for`)."""
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         values = np.asarray(image, dtype=np.float64)
@@ -124,12 +125,39 @@ def to_gray(image: Image.Image) -> npt.NDArray[np.uint8]:
     elif mode in ("LA", "PA", "La"):
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "RGBa"):
-        paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(paper, image.convert("RGBA"))
+        image = image.convert("RGBA")
+        paper = Image.new("RGBA", image.size, _paper_for(image))
+        image = Image.alpha_composite(paper, image)
     if image.mode == "L":
         return np.asarray(image, dtype=np.uint8).copy()
     rgb = image.convert("RGB")
     return _ink_contrast(np.asarray(rgb, dtype=np.uint8), np.asarray(rgb.convert("L"), dtype=np.uint8))
+
+
+def _paper_for(image: Image.Image) -> tuple[int, int, int, int]:
+    """The colour to lay an RGBA image on: white, unless what is drawn is light strokes on a
+    transparent canvas (as dark-mode drawing apps export them), which white paper would hide.
+
+    Strokes: under half the image opaque, light on average, and either sparse within their
+    bounding box or of one colour; a piece of paper with ink on it is neither, and stays on white.
+    """
+    rgba = np.asarray(image, dtype=np.uint8)
+    step = max(1, int(np.sqrt(rgba.shape[0] * rgba.shape[1] / 250_000)))
+    sample = rgba[::step, ::step]
+    alpha = sample[:, :, 3].astype(np.float64) / 255.0
+    solid = alpha >= 0.5
+    if alpha.mean() >= 0.5 or not solid.any():
+        return _WHITE
+    luma = sample[:, :, :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    if float((luma * alpha).sum() / alpha.sum()) <= 127.5:
+        return _WHITE
+    rows, cols = np.flatnonzero(solid.any(axis=1)), np.flatnonzero(solid.any(axis=0))
+    fill = solid.sum() / ((rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1))
+    uniform = float(luma[solid].std()) < 16.0
+    return (0, 0, 0, 255) if fill < 0.5 or uniform else _WHITE
+
+
+_WHITE = (255, 255, 255, 255)
 
 
 def _separation(gray: npt.NDArray[np.uint8]) -> float:

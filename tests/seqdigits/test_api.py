@@ -83,6 +83,32 @@ def test_transparent_drawing_is_laid_on_white(recognizer, line) -> None:  # type
     assert recognizer.read(png_bytes(rgba)).text == "75011"
 
 
+def test_light_strokes_on_a_transparent_canvas_are_laid_on_black(recognizer, line) -> None:  # type: ignore[no-untyped-def]
+    from seqdigits.image import load_image
+
+    alpha = 255 - line.image  # what a dark-mode drawing app exports: white or yellow strokes, nothing else
+    for colour in ((255, 255, 255), (250, 220, 40)):
+        rgba = np.dstack([np.full_like(alpha, c) for c in colour] + [alpha])
+        assert recognizer.read(png_bytes(rgba)).text == "75011"
+        assert recognizer.read(rgba).text == "75011"
+    # A lone light stroke fills its box, but is of one colour: still strokes.
+    one = np.zeros((120, 200, 4), np.uint8)
+    one[20:100, 96:104] = 255
+    gray = load_image(one)
+    assert gray[60, 100] == 255 and gray[60, 20] == 0
+
+
+def test_a_piece_of_paper_on_a_transparent_canvas_stays_on_white(recognizer, line) -> None:  # type: ignore[no-untyped-def]
+    from seqdigits.image import load_image
+
+    h, w = line.image.shape
+    rgba = np.zeros((2 * h, 2 * w, 4), np.uint8)  # a quarter of the canvas: light, but paper with ink on it
+    rgba[10 : 10 + h, 20 : 20 + w, :3] = line.image[:, :, None]
+    rgba[10 : 10 + h, 20 : 20 + w, 3] = 255
+    assert load_image(rgba)[-1, -1] == 255
+    assert recognizer.read(rgba).text == "75011"
+
+
 @pytest.mark.parametrize("mode", ["CMYK", "P", "I;16", "LA"])
 def test_other_pil_modes(recognizer, line, mode: str) -> None:  # type: ignore[no-untyped-def]
     image = Image.fromarray(line.image)
