@@ -239,6 +239,8 @@ def load_gray(source: ImageInput, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_s
     says the full size too."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
+        if path.is_dir():
+            raise ImageNotFoundError(f"{path} is a directory, not an image file")
         if not path.is_file():
             raise ImageNotFoundError(f"no such image file: {path}")
         try:

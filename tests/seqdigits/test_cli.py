@@ -72,11 +72,14 @@ def test_fit_ensemble_reports_bad_line_weights(tmp_path, capsys) -> None:  # typ
 def test_bad_files_are_reported_and_the_rest_still_read(photo, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     junk = tmp_path / "notes.txt"
     junk.write_text("not an image")
-    assert main(["read", str(junk), str(photo), str(tmp_path / "missing.png")]) == 1
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    assert main(["read", str(junk), str(photo), str(tmp_path / "missing.png"), str(folder)]) == 1
     captured = capsys.readouterr()
     assert "2468" in captured.out
     assert "notes.txt: not a recognised image" in captured.err
     assert "missing.png: no such image file" in captured.err
+    assert f"{folder} is a directory, not an image file" in captured.err
 
 
 def test_bad_arguments_exit_with_usage(capsys) -> None:  # type: ignore[no-untyped-def]
