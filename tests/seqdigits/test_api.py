@@ -109,6 +109,15 @@ def test_a_piece_of_paper_on_a_transparent_canvas_stays_on_white(recognizer, lin
     assert recognizer.read(rgba).text == "75011"
 
 
+@pytest.mark.parametrize("fmt", ["TIFF", "GIF"])
+def test_the_first_page_of_several_is_read(recognizer, line, mnist_test, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    second = LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=9).line("2468").image
+    pages = [Image.fromarray(line.image), Image.fromarray(second)]
+    buffer = io.BytesIO()
+    pages[0].save(buffer, format=fmt, save_all=True, append_images=pages[1:])
+    assert recognizer.read(buffer.getvalue()).text == "75011"
+
+
 @pytest.mark.parametrize("mode", ["CMYK", "P", "I;16", "LA"])
 def test_other_pil_modes(recognizer, line, mode: str) -> None:  # type: ignore[no-untyped-def]
     image = Image.fromarray(line.image)
