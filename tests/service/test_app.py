@@ -77,6 +77,30 @@ def test_batch(client, photos) -> None:  # type: ignore[no-untyped-def]
     assert items[2]["error"]["status_code"] == 415 and items[2]["filename"] == "notes.txt"
 
 
+def test_a_clean_batch_is_read_in_one_pass(recognizer, photos, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    texts = ("94110", "3", "8675309")
+    single = {}
+    with TestClient(app=create_app(recognizer)) as c:
+        for t in texts:
+            single[t] = c.post("/v1/read", content=photos[t], headers={"content-type": "image/png"}).json()
+        calls = []
+        read_batch = recognizer.read_batch
+
+        def spy(images, **options):  # type: ignore[no-untyped-def]
+            calls.append(len(images))
+            return read_batch(images, **options)
+
+        monkeypatch.setattr(recognizer, "read_batch", spy)
+        r = c.post("/v1/read/batch", files=[("images", (f"{t}.png", photos[t], "image/png")) for t in texts])
+    assert r.status_code == 200 and calls == [3]
+    for t, item in zip(texts, r.json()["items"]):
+        reading = item["reading"]
+        assert reading["text"] == t and item["filename"] == f"{t}.png"
+        assert reading["confidence"] == pytest.approx(single[t]["confidence"], abs=1e-6)
+        assert [c["box"] for c in reading["characters"]] == [c["box"] for c in single[t]["characters"]]
+        assert reading["elapsed_ms"] > 0
+
+
 @pytest.mark.parametrize(
     "content,ctype,status,error",
     [
