@@ -8,7 +8,7 @@ passing classifier scores to :func:`decode`.
 import numpy as np
 import numpy.typing as npt
 
-from segmentation.binarize import binarize, ink_is_dark, is_blank, sauvola_threshold
+from segmentation.binarize import binarize, faint_grid, ink_is_dark, is_blank, sauvola_threshold
 from segmentation.decode import (
     Token,
     decode,
@@ -45,6 +45,7 @@ __all__ = [
     "estimate_skew",
     "estimate_slant",
     "estimate_stroke_width",
+    "faint_grid",
     "geometric_scores",
     "geometric_skip_scores",
     "hyphen_scores",

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Method", "binarize", "ink_is_dark", "is_blank", "sauvola_threshold"]
+__all__ = ["Method", "binarize", "faint_grid", "ink_is_dark", "is_blank", "sauvola_threshold"]
 
 Method = Literal["auto", "otsu", "sauvola"]
 
@@ -69,6 +69,114 @@ def sauvola_threshold(image: npt.NDArray[np.uint8], window: int, k: float = 0.2)
     return mean * (1.0 + k * (std / 127.5 - 1.0))
 
 
+#: A faint grid (squared paper, a form's printed cells) is ink at most this dark, relative to the
+#: writing's own darkness.
+FAINT_GRID_RATIO = 0.6
+#: Lines of each direction, well apart, that make a grid. A field's box (two and two), with a
+#: rule or a paper edge besides, is no grid, and is left to segmentation.
+GRID_LINES = 3
+
+
+def _grid_lines(pieces: list[tuple[float, float, float]], gap: float) -> list[tuple[float, float, float]]:
+    """The lines ``(position, slope, covered length)`` that ``(position, length, slope)`` pieces
+    make: pieces within ``gap`` px of each other's position are one line (a grid line comes in
+    pieces where the writing crosses it); position and slope are the pieces' means, weighted by
+    length."""
+    groups: list[list[tuple[float, float, float]]] = []
+    for piece in sorted(pieces):
+        if groups and piece[0] - groups[-1][-1][0] <= gap:
+            groups[-1].append(piece)
+        else:
+            groups.append([piece])
+    lines = []
+    for group in groups:
+        covered = sum(length for _, length, _ in group)
+        position = sum(p * length for p, length, _ in group) / covered
+        slope = sum(slope * length for _, length, slope in group) / covered
+        lines.append((position, slope, covered))
+    return lines
+
+
+def _long(lines: list[tuple[float, float, float]], hidden: npt.NDArray[np.bool_]) -> int:
+    """How many of the flat ``lines`` (position, slope, covered length) were found along at least
+    half of their visible length, itself at least a quarter of the image's width; ``hidden``:
+    bool (H, W), where the writing covers them. (Upright lines: pass everything transposed.)"""
+    height, width = hidden.shape
+    columns = np.arange(width)
+    count = 0
+    for position, slope, covered in lines:
+        rows = np.round(position + slope * (columns - width / 2)).astype(int)
+        inside = (rows >= 0) & (rows < height)
+        visible = int(inside.sum()) - int(hidden[rows[inside], columns[inside]].sum())
+        count += visible >= width / 4 and covered >= visible / 2
+    return count
+
+
+def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_] | None:
+    """The pixels of a faint printed grid among the ink, or None when there is none.
+
+    ``values``: uint8 (H, W), ink bright (the image ``mask`` was thresholded from); ``mask``:
+    bool (H, W) ink. Squared paper and forms' cells printed in a light colour are ink to a
+    threshold, and their upright lines read as 1s. A grid is told apart by two things together:
+    its pixels are much fainter than the writing's (at most ``FAINT_GRID_RATIO`` of the darkness of
+    the ink's darker class), and among them are at least ``GRID_LINES`` straight lines across at
+    least half the image in each direction (any tilt within 20 degrees). Only the faint pixels on
+    those lines are returned: where the pen crosses the grid, the ink stays.
+    """
+    inked = values[mask]
+    if inked.size < 64:
+        return None
+    level, _ = cv2.threshold(inked.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    strong = inked[inked > level]
+    faint = mask & (values <= level)
+    if strong.size == 0 or not faint.any() or float(values[faint].mean()) > FAINT_GRID_RATIO * float(strong.mean()):
+        return None
+    height, width = mask.shape
+    short = min(height, width)
+    # The faint rim of a dark stroke or box side runs beside strong ink all along; a grid line
+    # meets the writing only where the pen crosses it. Lines are looked for away from the ink.
+    near_strong = cv2.dilate((mask & (values > level)).view(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    apart_from_ink = faint & ~near_strong
+    found = cv2.HoughLinesP(
+        apart_from_ink.view(np.uint8), 1, np.pi / 180, threshold=max(10, short // 6), minLineLength=max(8, short // 5), maxLineGap=max(4, short // 8)
+    )
+    if found is None:
+        return None
+    segments = found.reshape(-1, 4).astype(np.float64)
+    x1, y1, x2, y2 = segments.T
+    angle = np.abs(np.degrees(np.arctan2(y2 - y1, x2 - x1))) % 180.0
+    length = np.hypot(x2 - x1, y2 - y1)
+    flat = (angle < 20.0) | (angle > 160.0)
+    upright = (angle > 70.0) & (angle < 110.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # A flat piece as (row where it crosses the middle column, rows per column); an upright
+        # one as (column where it crosses the middle row, columns per row).
+        dy_dx = (y2 - y1) / (x2 - x1)
+        dx_dy = (x2 - x1) / (y2 - y1)
+        rows = y1 + dy_dx * (width / 2 - x1)
+        columns = x1 + dx_dy * (height / 2 - y1)
+    # Pieces of one thick or tilted line (a box's side) extrapolate to nearby positions; a grid's
+    # lines are parted by far more.
+    apart = max(3.0, short / 10.0)
+    across = _grid_lines(list(zip(rows[flat].tolist(), length[flat].tolist(), dy_dx[flat].tolist())), apart)
+    down = _grid_lines(list(zip(columns[upright].tolist(), length[upright].tolist(), dx_dy[upright].tolist())), apart)
+    # A grid: enough lines found along at least half of what the writing leaves of them, each
+    # way. Then the others, found in shorter pieces, are its lines too.
+    if _long(across, near_strong) < GRID_LINES or _long(down, near_strong.T) < GRID_LINES:
+        return None
+    # The lines run on across the whole image, under the writing and past its edges.
+    lines = np.zeros((height, width), np.uint8)
+    for row, slope, _ in across:
+        cv2.line(lines, (0, round(row - slope * width / 2)), (width - 1, round(row + slope * (width / 2 - 1))), 1, thickness=5)
+    for column, slope, _ in down:
+        cv2.line(lines, (round(column - slope * height / 2), 0), (round(column + slope * (height / 2 - 1)), height - 1), 1, thickness=5)
+    on_lines = faint & (lines > 0)
+    # The grid's own darkness: what its lines hold away from the writing. Stroke edges on a
+    # line as faint as that go with the grid; the stroke's body stays.
+    grid_level = float(np.percentile(values[apart_from_ink & (lines > 0)], 90))
+    return on_lines & (values <= grid_level)
+
+
 def binarize(
     gray: npt.NDArray[np.uint8],
     *,
@@ -118,4 +226,5 @@ def binarize(
     # A page that is mostly "ink" was mis-thresholded paper texture, not writing.
     if result.mean() > 0.5:
         return np.zeros(gray.shape, bool)
-    return result
+    grid = faint_grid(flat if method == "sauvola" else ink, result)
+    return result & ~grid if grid is not None else result

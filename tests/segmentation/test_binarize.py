@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from segmentation import binarize, ink_is_dark, is_blank
+from segmentation import binarize, faint_grid, ink_is_dark, is_blank
 
 
 def _page(dark_ink: bool = True, gradient: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -55,6 +55,39 @@ def test_a_big_shadowed_page_is_flattened_on_a_reduced_copy_with_the_same_ink(mo
     recall = (reduced & truth).sum() / truth.sum()
     precision = (reduced & truth).sum() / max(reduced.sum(), 1)
     assert recall > 0.9 and precision > 0.9
+
+
+def _on_squared_paper(line: int, step: int = 20, box_only: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The "2024" page with printed lines of gray level ``line`` under the ink: a grid every
+    ``step`` px, or only a box around the writing. Returns the image, the writing, the lines."""
+    image, truth = _page()
+    lines = np.zeros(truth.shape, bool)
+    if box_only:
+        lines[[8, 9, 110, 111], 5:295] = True
+        lines[8:112, [5, 6, 293, 294]] = True
+    else:
+        lines[3::step, :] = True
+        lines[:, 7::step] = True
+    return np.where(lines & ~truth, line, image).astype(np.uint8), truth, lines
+
+
+@pytest.mark.parametrize("step", [20, 32])
+def test_a_faint_grid_is_taken_out_and_the_writing_kept(step: int) -> None:
+    image, truth, lines = _on_squared_paper(170, step)  # ink at 57 on paper at 230
+    mask = binarize(image)
+    away = lines & ~cv2.dilate(truth.view(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    assert not (mask & away).any()
+    assert (mask & truth).sum() == truth.sum()
+    assert (mask & ~truth).sum() < 0.01 * truth.sum()
+
+
+def test_a_faint_box_or_a_grid_as_dark_as_the_writing_is_left_to_segmentation() -> None:
+    image, truth, lines = _on_squared_paper(170, box_only=True)
+    assert binarize(image)[lines & ~truth].all()  # two and two lines are a box, not a grid
+    image, truth, lines = _on_squared_paper(57)
+    mask = binarize(image)
+    assert mask[lines].all()
+    assert faint_grid(255 - image, mask) is None
 
 
 def test_sparse_writing_under_a_faint_shadow_is_not_thresholded_globally() -> None:

@@ -158,3 +158,24 @@ def test_line_model_strings_are_spelled_in_every_way_a_pattern_allows() -> None:
     assert _spellings("123", parse_pattern(r"\d{1,2} \d{1,2}")) == {"1 23", "12 3"}
     assert _fits("94110-1234", zip4) and _fits("941101234", zip4)
     assert not _fits("9411-01234", zip4) and not _fits("94110", zip4)
+
+
+
+@pytest.mark.parametrize("ink,grid", [((0, 0, 0), (170, 170, 170)), ((20, 40, 140), (173, 216, 230))])
+def test_writing_on_squared_paper_reads(recognizer, mnist_test, ink: tuple[int, int, int], grid: tuple[int, int, int]) -> None:  # type: ignore[no-untyped-def]
+    # A notebook's faint grid, gray or light blue under black or blue ink: its upright lines are
+    # no 1s, its cells no 0s.
+    texts = ["68084", "88880", "06239", "75786", "11745"]
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated", height=(48, 56)), seed=5)
+    read, boxes = [], []
+    for text in texts:
+        line = gen.line(text)
+        darkness = (255 - line.image).astype(np.float32)[..., None] / 255.0
+        paper = np.full(line.image.shape + (3,), 255.0, np.float32)
+        paper[::20, :] = paper[:, ::20] = grid
+        rgb = paper * (1.0 - darkness) + np.array(ink, np.float32) * darkness
+        reading = recognizer.read(png_bytes(rgb.astype(np.uint8)))
+        read.append(reading.text)
+        boxes += [char.box.iou(true) > 0.5 for char, true in zip(reading.characters, line.boxes)]
+    assert read == texts
+    assert all(boxes)
