@@ -94,6 +94,14 @@ def _parser() -> argparse.ArgumentParser:
 _STDIN = "-"
 
 
+def _stdin_bytes() -> bytes:
+    """Standard input, whole; nothing (reported as an empty image) where there is none to read."""
+    try:
+        return sys.stdin.buffer.read()
+    except (AttributeError, OSError, ValueError):  # closed, detached, or not a byte stream
+        return b""
+
+
 def _read(args: argparse.Namespace) -> int:
     from seqdigits.errors import SeqdigitsError
     from seqdigits.image import load_image
@@ -127,7 +135,7 @@ def _read(args: argparse.Namespace) -> int:
     failed = 0
     for name in args.images:
         # The path itself, so that a big JPEG can be decoded at the size the reader works at.
-        source: str | bytes = sys.stdin.buffer.read() if name == _STDIN else name
+        source: str | bytes = _stdin_bytes() if name == _STDIN else name
         try:
             reading = recognizer.read(source, length=args.length, pattern=args.pattern, min_confidence=args.min_confidence)
             gray = load_image(source, max_pixels=recognizer.max_pixels) if args.debug_dir else None

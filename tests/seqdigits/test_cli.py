@@ -179,5 +179,8 @@ def test_read_takes_an_image_on_standard_input(photo, tmp_path, monkeypatch, cap
     assert main(["read", "-", str(photo)]) == 1
     captured = capsys.readouterr()
     assert "-: the image is empty" in captured.err and "2468" in captured.out
+    monkeypatch.setattr(sys, "stdin", None)  # started with standard input closed
+    assert main(["read", "-"]) == 1
+    assert "-: the image is empty" in capsys.readouterr().err
     assert main(["read", "-", "-"]) == 2
     assert "give - once" in capsys.readouterr().err
