@@ -119,23 +119,24 @@ def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> np
     bool (H, W) ink. Squared paper and forms' cells printed in a light colour are ink to a
     threshold, and their upright lines read as 1s. A grid is told apart by two things together:
     its pixels are much fainter than the writing's (at most ``FAINT_GRID_RATIO`` of the darkness of
-    the ink's darker class), and among them are at least ``GRID_LINES`` straight lines across at
-    least half the image in each direction (any tilt within 20 degrees). Only the faint pixels on
-    those lines are returned: where the pen crosses the grid, the ink stays.
+    the ink's darker class), and among them, away from the writing, are at least ``GRID_LINES``
+    straight lines each way (within 20 degrees of level or upright), each found along at least
+    half of what the writing leaves of it. The faint pixels on all the lines found, extended across
+    the image, are returned: where the pen crosses the grid, the ink stays.
     """
     inked = values[mask]
     if inked.size < 64:
         return None
     level, _ = cv2.threshold(inked.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    strong = inked[inked > level]
-    faint = mask & (values <= level)
-    if strong.size == 0 or not faint.any() or float(values[faint].mean()) > FAINT_GRID_RATIO * float(strong.mean()):
+    strong = mask & (values > level)
+    faint = mask & ~strong
+    if not strong.any() or not faint.any() or float(values[faint].mean()) > FAINT_GRID_RATIO * float(values[strong].mean()):
         return None
     height, width = mask.shape
     short = min(height, width)
     # The faint rim of a dark stroke or box side runs beside strong ink all along; a grid line
     # meets the writing only where the pen crosses it. Lines are looked for away from the ink.
-    near_strong = cv2.dilate((mask & (values > level)).view(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    near_strong = cv2.dilate(strong.view(np.uint8), np.ones((5, 5), np.uint8)) > 0
     apart_from_ink = faint & ~near_strong
     found = cv2.HoughLinesP(
         apart_from_ink.view(np.uint8), 1, np.pi / 180, threshold=max(10, short // 6), minLineLength=max(8, short // 5), maxLineGap=max(4, short // 8)
