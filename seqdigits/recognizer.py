@@ -39,7 +39,7 @@ from segmentation import (
     parse_pattern,
     propose_lines,
 )
-from seqdigits.errors import WeightsError
+from seqdigits.errors import ImageError, WeightsError
 from seqdigits.image import DEFAULT_MAX_PIXELS, ImageInput, load_gray
 from seqdigits.reading import Alternative, Box, Character, Reading
 
@@ -331,7 +331,36 @@ class Recognizer:
         pattern: str | None = None,
         min_confidence: float | None = None,
     ) -> list[Reading]:
-        """Read several images; the candidates of all of them go through the CNN in one forward pass."""
+        """Read several images; the candidates of all of them go through the CNN in one forward
+        pass. Raises the first unusable image's :class:`~seqdigits.errors.ImageError`
+        (:meth:`read_each` gives each image its own outcome instead)."""
+        tokens, threshold = self._options(length, pattern, min_confidence)
+        return self._read_prepared([self._prepare(image) for image in images], length, tokens, threshold)
+
+    def read_each(
+        self,
+        images: Sequence[ImageInput],
+        *,
+        length: int | None = None,
+        pattern: str | None = None,
+        min_confidence: float | None = None,
+    ) -> list[Reading | ImageError]:
+        """Read several images in one pass, as :meth:`read_batch`, but an unusable image does not
+        fail the others: its place holds its :class:`~seqdigits.errors.ImageError` (without its
+        traceback), the other places their readings, in order."""
+        tokens, threshold = self._options(length, pattern, min_confidence)
+        outcomes: list[tuple[tuple[_Prepared, ...], ...] | ImageError] = []
+        for image in images:
+            try:
+                outcomes.append(self._prepare(image))
+            except ImageError as exc:
+                # Its traceback would keep the failed decode's frames, and the image, alive.
+                outcomes.append(exc.with_traceback(None))
+        readings = iter(self._read_prepared([o for o in outcomes if not isinstance(o, ImageError)], length, tokens, threshold))
+        return [o if isinstance(o, ImageError) else next(readings) for o in outcomes]
+
+    def _options(self, length: int | None, pattern: str | None, min_confidence: float | None) -> tuple[tuple[tuple[Token, ...], ...] | None, float]:
+        """The parsed ``pattern`` and the review threshold; ValueError for options out of range."""
         if length is not None and length < 1:
             raise ValueError(f"length must be a positive number of digits, got {length}")
         if length is not None and pattern is not None:
@@ -340,7 +369,13 @@ class Recognizer:
         threshold = self.min_confidence if min_confidence is None else min_confidence
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"min_confidence must be within [0, 1], got {threshold}")
-        per_image = [self._prepare(image) for image in images]
+        return tokens, threshold
+
+    def _read_prepared(
+        self, per_image: list[tuple[tuple[_Prepared, ...], ...]], length: int | None, tokens: tuple[tuple[Token, ...], ...] | None, threshold: float
+    ) -> list[Reading]:
+        """One reading per prepared image: all their candidates through the CNN in one batch, all
+        their lines through each line model in one batch."""
         prepared = [line for ways in per_image for lines in ways for line in lines]
         # With a length or a pattern to meet, a confident digit may still have to be split.
         trust = self.trust_whole if length is None and tokens is None else 1.0

@@ -237,6 +237,21 @@ def test_read_batch_matches_single_reads(recognizer, mnist_test) -> None:  # typ
     assert [r.text for r in batch[:3]] == [recognizer.read(i).text for i in images]
 
 
+def test_read_each_gives_an_unusable_image_its_error_and_reads_the_rest(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=5)
+    images = [gen.line(t).image for t in ("12", "3456")]
+    png = cv2.imencode(".png", images[1])[1].tobytes()
+    outcomes = recognizer.read_each([b"not an image", images[0], png[: len(png) // 2], png, "/nonexistent/photo.jpg"])
+    assert [type(o).__name__ for o in outcomes] == ["UnsupportedImageError", "Reading", "CorruptImageError", "Reading", "ImageNotFoundError"]
+    assert [o.text for o in outcomes if isinstance(o, seqdigits.Reading)] == ["12", "3456"]
+    assert all(o.__traceback__ is None for o in outcomes if isinstance(o, seqdigits.ImageError))
+    # The same readings as a batch of the usable images alone; that batch, given a bad image, raises.
+    assert [outcomes[1], outcomes[3]] == recognizer.read_batch([images[0], png])
+    with pytest.raises(seqdigits.CorruptImageError):
+        recognizer.read_batch([images[0], png[: len(png) // 2]])
+    assert recognizer.read_each([]) == []
+
+
 def test_module_level_read_reuses_one_recognizer(line) -> None:  # type: ignore[no-untyped-def]
     assert seqdigits.read(line.image).text == "75011"
     first = seqdigits.recognizer._default

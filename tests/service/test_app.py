@@ -84,13 +84,14 @@ def test_a_clean_batch_is_read_in_one_pass(recognizer, photos, monkeypatch) -> N
         for t in texts:
             single[t] = c.post("/v1/read", content=photos[t], headers={"content-type": "image/png"}).json()
         calls = []
-        read_batch = recognizer.read_batch
+        read_each = recognizer.read_each
 
         def spy(images, **options):  # type: ignore[no-untyped-def]
             calls.append(len(images))
-            return read_batch(images, **options)
+            return read_each(images, **options)
 
-        monkeypatch.setattr(recognizer, "read_batch", spy)
+        monkeypatch.setattr(recognizer, "read_each", spy)
+        monkeypatch.setattr(recognizer, "read", lambda *a, **k: pytest.fail("read one at a time"))
         r = c.post("/v1/read/batch", files=[("images", (f"{t}.png", photos[t], "image/png")) for t in texts])
     assert r.status_code == 200 and calls == [3]
     for t, item in zip(texts, r.json()["items"]):
@@ -99,6 +100,43 @@ def test_a_clean_batch_is_read_in_one_pass(recognizer, photos, monkeypatch) -> N
         assert reading["confidence"] == pytest.approx(single[t]["confidence"], abs=1e-6)
         assert [c["box"] for c in reading["characters"]] == [c["box"] for c in single[t]["characters"]]
         assert reading["elapsed_ms"] > 0
+
+
+def test_a_batch_with_unusable_images_reads_the_rest_in_the_same_pass(recognizer, photos, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    texts = ("94110", "3")
+    with TestClient(app=create_app(recognizer)) as c:
+        single = {t: c.post("/v1/read", content=photos[t], headers={"content-type": "image/png"}).json() for t in texts}
+        calls = []
+        read_each = recognizer.read_each
+
+        def spy(images, **options):  # type: ignore[no-untyped-def]
+            calls.append(len(images))
+            return read_each(images, **options)
+
+        monkeypatch.setattr(recognizer, "read_each", spy)
+        # Neither a second pass nor image-by-image reads.
+        monkeypatch.setattr(recognizer, "read", lambda *a, **k: pytest.fail("read one at a time"))
+        monkeypatch.setattr(recognizer, "read_batch", lambda *a, **k: pytest.fail("read_batch"))
+        data = photos["94110"]
+        files = [
+            ("images", ("cut.png", data[: len(data) // 3], "image/png")),
+            ("images", ("94110.png", data, "image/png")),
+            ("images", ("notes.txt", b"hello", "text/plain")),
+            ("images", ("3.png", photos["3"], "image/png")),
+        ]
+        r = c.post("/v1/read/batch", files=files)
+    assert r.status_code == 200 and calls == [4]
+    items = r.json()["items"]
+    assert [i["filename"] for i in items] == ["cut.png", "94110.png", "notes.txt", "3.png"]
+    assert [(i["error"]["status_code"], i["error"]["error"]) if i["error"] else None for i in items] == [
+        (400, "CorruptImageError"), None, (415, "UnsupportedImageError"), None,
+    ]
+    assert "truncated" in items[0]["error"]["detail"]
+    for t, item in zip(texts, (items[1], items[3])):
+        reading = item["reading"]
+        assert reading["text"] == t
+        assert reading["confidence"] == pytest.approx(single[t]["confidence"], abs=1e-6)
+        assert [c["box"] for c in reading["characters"]] == [c["box"] for c in single[t]["characters"]]
 
 
 @pytest.mark.parametrize(
