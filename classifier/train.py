@@ -35,7 +35,7 @@ from seqdigits.image import load_image
 T = TypeVar("T")
 
 __all__ = [
-    "TrainConfig", "TrainResult", "build_pool", "evaluate", "fit_temperature", "held_out_split", "lbfgs_minimize", "minimize_temperature", "run_jobs",
+    "PEN_CHANGES", "TrainConfig", "TrainResult", "build_pool", "evaluate", "fit_temperature", "held_out_split", "lbfgs_minimize", "minimize_temperature", "run_jobs",
     "segmented_line", "split_train", "train",
 ]
 
@@ -129,24 +129,33 @@ _SEGMENTED_GAPS: tuple[tuple[str, float], ...] = (
 _REJECT_KEEP = 0.4
 
 
-def segmented_line(generator: LineGenerator, *, lengths: tuple[int, int] = (2, 6)) -> tuple[npt.NDArray[np.uint8], SyntheticLine, bool]:
+#: Pen-width changes (px of the rendered digit, see ``SynthConfig.stroke``) drawn for the share
+#: ``pens`` of :func:`segmented_line`'s lines: a finer pen, and markers up to 6 px wider.
+PEN_CHANGES: tuple[int, ...] = (-1, 1, 2, 3)
+
+
+def segmented_line(
+    generator: LineGenerator, *, lengths: tuple[int, int] = (2, 6), pens: float = 0.0
+) -> tuple[npt.NDArray[np.uint8], SyntheticLine, bool]:
     """A random line of ``lengths`` (fewest, most) digits as the recognizer would see it
     (gray, uint8 (H, W)), its truth, and whether it carries form furniture. Most are
     photographed: ink colour, light, blur, noise, JPEG and tilt, the conditions the segmenter
-    must cut in. Draws from the generator's rng."""
+    must cut in. A share ``pens`` of the lines is written with another pen than MNIST's
+    (:data:`PEN_CHANGES`). Draws from the generator's rng; with ``pens`` 0 it draws exactly
+    what it drew before the option existed, so earlier trainings reproduce."""
     rng = generator.rng
     gap = weighted_choice(rng, _SEGMENTED_GAPS)
     furniture = bool(rng.random() < 0.3)
     photographed = rng.random() < 0.6
     strength = float(rng.uniform(0.0, 1.0)) if photographed else 0.0
     tilt = 12.0 * strength
-    line = generator.line(
-        length=int(rng.integers(lengths[0], lengths[1] + 1)),
-        gap=gap,
-        breaks=0.5 if rng.random() < 0.3 else 0.0,
-        furniture=1.0 if furniture else 0.0,
-        rotation=(-tilt, tilt),
-    )
+    length = int(rng.integers(lengths[0], lengths[1] + 1))
+    breaks = 0.5 if rng.random() < 0.3 else 0.0
+    pen: dict[str, Any] = {}
+    if pens > 0.0 and rng.random() < pens:
+        change = int(PEN_CHANGES[int(rng.integers(len(PEN_CHANGES)))])
+        pen["stroke"] = (change, change)
+    line = generator.line(length=length, gap=gap, breaks=breaks, furniture=1.0 if furniture else 0.0, rotation=(-tilt, tilt), **pen)
     if not photographed:
         return line.image, line, furniture
     return load_image(photograph(line, rng, strength=strength).image), line, furniture

@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from classifier.line_model import (
     BLANK,
+    LINE_FORMAT,
     LineEnsemble,
     LineNet,
     batch_lines,
@@ -34,6 +35,7 @@ from classifier.line_model import (
     save_line_checkpoint,
     write_line_ensemble,
 )
+from classifier.predict import CheckpointError, load_weights, read_payload
 from classifier.preprocess import LineConfig, normalize_line
 from classifier.train import held_out_split, lbfgs_minimize, minimize_temperature, run_jobs, segmented_line, split_train
 from datasets.mnist import load_mnist
@@ -62,6 +64,11 @@ class LineTrainConfig:
     weight_decay: float = 1e-4
     width: int = 32
     hidden: int = 128
+    init: str | None = None
+    """A line-model checkpoint to start from (fine-tuning): its weights, width and hidden size
+    replace ``width`` and ``hidden``; None starts from random weights."""
+    pens: float = 0.0
+    """Share of the training lines written with another pen (see :func:`classifier.train.segmented_line`)."""
     stretch: float = 0.2
     """Random horizontal stretch of a training line, +- this fraction (writers space and size differently)."""
     validation_lines: int = 1000
@@ -93,13 +100,13 @@ class LineTrainResult:
 LENGTHS = (1, 9)
 
 
-def _lines_chunk(args: tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], int, int, dict[str, Any]]) -> list[tuple[npt.NDArray[np.uint8], str]]:
-    images, labels, count, seed, config_dict = args
+def _lines_chunk(args: tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], int, int, dict[str, Any], float]) -> list[tuple[npt.NDArray[np.uint8], str]]:
+    images, labels, count, seed, config_dict, pens = args
     config = LineConfig.from_dict(config_dict)
     generator = LineGenerator(images, labels, seed=seed)
     out = []
     for _ in range(count):
-        gray, line, _ = segmented_line(generator, lengths=LENGTHS)
+        gray, line, _ = segmented_line(generator, lengths=LENGTHS, pens=pens)
         layout = propose(binarize(gray))
         image = normalize_line(layout.atoms, layout.line_height, config)
         if image is not None:
@@ -108,12 +115,20 @@ def _lines_chunk(args: tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], int, 
 
 
 def build_lines(
-    images: npt.NDArray[np.uint8], labels: npt.NDArray[np.int64], *, lines: int, config: LineConfig, seed: int, workers: int, chunk: int = 500
+    images: npt.NDArray[np.uint8],
+    labels: npt.NDArray[np.int64],
+    *,
+    lines: int,
+    config: LineConfig,
+    seed: int,
+    workers: int,
+    chunk: int = 500,
+    pens: float = 0.0,
 ) -> list[tuple[npt.NDArray[np.uint8], str]]:
     """Generated lines as the line model sees them: (uint8 (height, W), text) pairs. Chunks get
     their own seeds, so the result does not depend on the number of workers. A line the
-    segmenter finds no writing in is left out."""
-    jobs = [(images, labels, min(chunk, lines - s), seed * 1_000_003 + s, config.to_dict()) for s in range(0, lines, chunk)]
+    segmenter finds no writing in is left out. ``pens``: share written with another pen."""
+    jobs = [(images, labels, min(chunk, lines - s), seed * 1_000_003 + s, config.to_dict(), pens) for s in range(0, lines, chunk)]
     return [item for part in run_jobs(_lines_chunk, jobs, workers) for item in part]
 
 
@@ -163,18 +178,33 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
     rng = np.random.default_rng(config.seed)
     line_config = LineConfig()
 
+    # The starting point is checked before the lines are built, which takes many minutes.
+    width, hidden = config.width, config.hidden
+    if config.init is not None:
+        payload = read_payload(config.init, LINE_FORMAT, what="line weights", kind="seqdigits line model")
+        if LineConfig.from_dict(payload["line"]) != line_config:
+            raise CheckpointError(f"{config.init} was trained on lines normalized otherwise than this version does")
+        held_out = _held_out_seed(dict(payload.get("metrics", {})))
+        if held_out is not None and held_out != config.split_seed:
+            # Its training digits would include the ones this run holds out for judging.
+            raise CheckpointError(f"{config.init} held out the digits of split seed {held_out}, not {config.split_seed}")
+        width, hidden = int(payload["width"]), int(payload["hidden"])
     train_split = load_mnist("train", config.data_dir, download=config.download)
     test_split = load_mnist("test", config.data_dir, download=config.download)
     val_idx, fit_idx = held_out_split(len(train_split), config.validation, rng, seed=config.seed, split_seed=config.split_seed)
     with tqdm(total=3, desc="building lines", unit="set", disable=not progress) as bar:
-        fit = build_lines(train_split.images[fit_idx], train_split.labels[fit_idx], lines=config.lines, config=line_config, seed=config.seed + 11, workers=threads)
+        fit = build_lines(
+            train_split.images[fit_idx], train_split.labels[fit_idx], lines=config.lines, config=line_config, seed=config.seed + 11, workers=threads, pens=config.pens
+        )
         bar.update(1)
         val = build_lines(train_split.images[val_idx], train_split.labels[val_idx], lines=config.validation_lines, config=line_config, seed=config.seed + 12, workers=threads)
         bar.update(1)
         test = build_lines(test_split.images, test_split.labels, lines=config.test_lines, config=line_config, seed=config.seed + 13, workers=threads)
         bar.update(1)
 
-    model = LineNet(width=config.width, hidden=config.hidden)
+    model = LineNet(width=width, hidden=hidden)
+    if config.init is not None:
+        load_weights(model, payload, what="line weights")
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     # Batches of lines of similar width: little padding, so little wasted work.
     order = np.argsort([image.shape[1] for image, _ in fit], kind="stable")
@@ -217,7 +247,7 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
         "threads": threads,
         "config": asdict(config),
     }
-    save_line_checkpoint(config.output, model, width=config.width, hidden=config.hidden, config=line_config, temperature=temperature, metrics=metrics)
+    save_line_checkpoint(config.output, model, width=width, hidden=hidden, config=line_config, temperature=temperature, metrics=metrics)
     return LineTrainResult(
         path=str(Path(config.output)),
         validation_accuracy=validation_accuracy,

@@ -19,6 +19,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a share from 0 to 1, got {text}")
+    return value
+
+
 _LINE_WEIGHTS_HELP = "line weights to use instead of the packaged ensemble: an ensemble file (.json) or a line-model checkpoint; repeat it to read with several checkpoints"
 
 
@@ -56,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     lines.add_argument("--split-seed", type=int, default=0, help="seed of the held-out digits' draw; keep it for every model of an ensemble (default 0)")
     lines.add_argument("--width", type=_positive, help="channels of the network's first layer (default: 32)")
     lines.add_argument("--hidden", type=_positive, help="units of each direction of its GRU (default: 128)")
+    lines.add_argument("--learning-rate", type=float, help="peak learning rate of the one-cycle schedule (default: 0.002)")
+    lines.add_argument("--init", help="a line-model checkpoint to start from (fine-tuning; its width and hidden size are kept)")
+    lines.add_argument("--pens", type=_share, help="share of training lines written with a finer pen or a marker (default: 0)")
     lines.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
 
     ens = sub.add_parser("fit-ensemble", help="fit the temperature of an ensemble of line models and write its ensemble file")
@@ -190,6 +200,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _train_lines(args: argparse.Namespace) -> int:
+    from classifier.predict import CheckpointError
     from classifier.train_line import LineTrainConfig, train_lines
     from datasets.mnist import MnistError
 
@@ -203,12 +214,15 @@ def _train_lines(args: argparse.Namespace) -> int:
         split_seed=args.split_seed,
         width=defaults.width if args.width is None else args.width,
         hidden=defaults.hidden if args.hidden is None else args.hidden,
+        learning_rate=defaults.learning_rate if args.learning_rate is None else args.learning_rate,
+        init=args.init,
+        pens=defaults.pens if args.pens is None else args.pens,
         threads=args.threads,
         download=args.download,
     )
     try:
         result = train_lines(config)
-    except MnistError as exc:
+    except (MnistError, CheckpointError) as exc:
         print(f"seqdigits: error: {exc}", file=sys.stderr)
         return 2
     print(

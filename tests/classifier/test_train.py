@@ -6,7 +6,8 @@ import torch.nn.functional as F
 
 from classifier.model import NOT_A_DIGIT
 from classifier.preprocess import PreprocessConfig
-from classifier.train import build_pool, build_segmented, held_out_split, minimize_temperature, split_train
+from classifier.train import PEN_CHANGES, build_pool, build_segmented, held_out_split, minimize_temperature, segmented_line, split_train
+from datasets.synth import LineGenerator
 
 
 def test_sample_pool_does_not_depend_on_the_number_of_workers(mnist_test) -> None:  # type: ignore[no-untyped-def]
@@ -55,3 +56,39 @@ def test_the_temperature_search_does_not_overshoot_on_a_steep_loss() -> None:
     best = float(min(loss(t.reshape(1)) for t in grid))
     assert float(loss(torch.tensor([found]))) <= best + 1e-3 * abs(best)
     assert float(loss(torch.tensor([found]))) < float(loss(torch.ones(1)))
+
+
+def test_a_share_of_segmented_lines_is_written_with_another_pen(mnist_test, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    generator = LineGenerator(mnist_test.images[:500], mnist_test.labels[:500], seed=2)
+    line = generator.line
+    strokes: list[tuple[int, int] | None] = []
+
+    def spy(text=None, **overrides):  # type: ignore[no-untyped-def]
+        strokes.append(overrides.get("stroke"))
+        return line(text, **overrides)
+
+    monkeypatch.setattr(generator, "line", spy)
+    for _ in range(12):
+        segmented_line(generator)
+    assert strokes == [None] * 12
+    strokes.clear()
+    for _ in range(40):
+        segmented_line(generator, pens=1.0)
+    assert {s for s in strokes} == {(c, c) for c in PEN_CHANGES}
+    strokes.clear()
+    for _ in range(200):
+        segmented_line(generator, pens=0.25)
+    assert 25 <= sum(s is not None for s in strokes) <= 75
+
+
+def test_a_thicker_pen_is_drawn_thicker(mnist_test) -> None:  # type: ignore[no-untyped-def]
+    # The change is in pixels of the rendered digit: the same line with the pen 3 px wider
+    # carries more ink, and 1 px finer less.
+    from segmentation import estimate_stroke_width
+
+    widths = []
+    for change in (-1, 0, 3):
+        generator = LineGenerator(mnist_test.images[:500], mnist_test.labels[:500], seed=7)
+        image = generator.line("2580", stroke=(change, change), blur=(0.0, 0.0), noise=(0.0, 0.0)).image
+        widths.append(estimate_stroke_width((image < 128).astype(np.uint8)))
+    assert widths[0] < widths[1] < widths[2]

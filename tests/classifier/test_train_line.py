@@ -13,6 +13,7 @@ from classifier.line_model import (
     load_line_ensemble,
     save_line_checkpoint,
 )
+from classifier.predict import CheckpointError
 from classifier.preprocess import LineConfig
 from classifier.train_line import (
     EnsembleFitConfig,
@@ -109,3 +110,27 @@ def test_a_small_line_training_runs_to_a_checkpoint_the_reader_loads(mnist_dir, 
     assert reader.temperature == result.temperature > 0.0
     assert reader.metrics["config"]["seed"] == 3 and reader.metrics["config"]["split_seed"] == 0
     assert 0.0 <= result.validation_accuracy <= 1.0 and 0.0 <= result.test_accuracy <= 1.0
+
+
+def test_fine_tuning_starts_from_the_checkpoints_weights_and_size(mnist_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (start,) = _checkpoints(tmp_path, [0])
+    # A learning rate of 0 leaves every weight where the checkpoint put it; only BatchNorm's
+    # running statistics, which are no parameters, move.
+    config = LineTrainConfig(
+        data_dir=str(mnist_dir), output=str(tmp_path / "tuned.pt"), lines=32, epochs=1.0, batch_size=16, learning_rate=0.0,
+        validation_lines=8, test_lines=8, seed=4, split_seed=0, threads=1, init=str(start), pens=0.5,
+    )
+    train_lines(config, progress=False)
+    before, after = torch.load(start, weights_only=True), torch.load(tmp_path / "tuned.pt", weights_only=True)
+    assert (after["width"], after["hidden"]) == (8, 16)
+    names = [name for name, _ in LineNet(width=8, hidden=16).named_parameters()]
+    assert names and all(torch.equal(before["state_dict"][n], after["state_dict"][n]) for n in names)
+    assert after["metrics"]["config"]["init"] == str(start) and after["metrics"]["config"]["pens"] == 0.5
+
+
+def test_fine_tuning_refuses_a_model_that_trained_on_the_held_out_digits(mnist_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (start,) = _checkpoints(tmp_path, [1])
+    config = LineTrainConfig(data_dir=str(mnist_dir), output=str(tmp_path / "tuned.pt"), lines=16, validation_lines=4, test_lines=4, threads=1, init=str(start))
+    with pytest.raises(CheckpointError, match="split seed 1, not 0"):
+        train_lines(config, progress=False)
+    assert not (tmp_path / "tuned.pt").exists()

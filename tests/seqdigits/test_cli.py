@@ -161,7 +161,13 @@ def test_train_lines_passes_the_networks_size_on(monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(classifier.train_line, "train_lines", fake)
     assert main(["train-lines", "--data", str(tmp_path), "--width", "48", "--hidden", "192", "--seed", "3"]) == 2
     assert main(["train-lines", "--data", str(tmp_path)]) == 2
-    assert [(c.width, c.hidden, c.seed) for c in seen] == [(48, 192, 3), (32, 128, 0)]
+    assert main(["train-lines", "--data", str(tmp_path), "--init", "a.pt", "--pens", "0.3", "--learning-rate", "5e-4", "--lines", "40000", "--epochs", "2"]) == 2
+    assert [(c.width, c.hidden, c.seed) for c in seen] == [(48, 192, 3), (32, 128, 0), (32, 128, 0)]
+    assert [(c.init, c.pens, c.learning_rate, c.lines, c.epochs) for c in seen] == [
+        (None, 0.0, 0.002, 60000, 5.0), (None, 0.0, 0.002, 60000, 5.0), ("a.pt", 0.3, 5e-4, 40000, 2.0),
+    ]
+    with pytest.raises(SystemExit):
+        main(["train-lines", "--pens", "1.5"])
 
 
 def test_read_takes_an_image_on_standard_input(photo, tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
