@@ -190,3 +190,26 @@ def test_read_takes_an_image_on_standard_input(photo, tmp_path, monkeypatch, cap
     assert "-: the image is empty" in capsys.readouterr().err
     assert main(["read", "-", "-"]) == 2
     assert "give - once" in capsys.readouterr().err
+
+
+def test_many_images_are_read_sixteen_at_a_time_and_printed_in_order(photo, tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from seqdigits.recognizer import Recognizer
+
+    calls = []
+    read_each = Recognizer.read_each
+
+    def spy(self, images, **options):  # type: ignore[no-untyped-def]
+        calls.append(len(images))
+        return read_each(self, images, **options)
+
+    monkeypatch.setattr(Recognizer, "read_each", spy)
+    monkeypatch.setattr(Recognizer, "read", lambda *a, **k: pytest.fail("read one at a time"))
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello")
+    names = [str(photo)] * 8 + [str(bad)] + [str(photo)] * 9
+    assert main(["read", *names, "--json"]) == 1
+    assert calls == [16, 2]
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["image"] for r in records] == names
+    assert [r.get("text") for r in records] == ["2468"] * 8 + [None] + ["2468"] * 9
+    assert records[8]["type"] == "UnsupportedImageError"
