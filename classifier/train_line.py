@@ -247,6 +247,10 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
         "threads": threads,
         "config": asdict(config),
     }
+    if config.init is not None:
+        # Where it started: the starting model's own record (its seed, lines, accuracy), since
+        # the file ``init`` names may later hold another model.
+        metrics["init_metrics"] = dict(payload.get("metrics", {}))
     save_line_checkpoint(config.output, model, width=width, hidden=hidden, config=line_config, temperature=temperature, metrics=metrics)
     return LineTrainResult(
         path=str(Path(config.output)),

@@ -126,6 +126,7 @@ def test_fine_tuning_starts_from_the_checkpoints_weights_and_size(mnist_dir, tmp
     names = [name for name, _ in LineNet(width=8, hidden=16).named_parameters()]
     assert names and all(torch.equal(before["state_dict"][n], after["state_dict"][n]) for n in names)
     assert after["metrics"]["config"]["init"] == str(start) and after["metrics"]["config"]["pens"] == 0.5
+    assert after["metrics"]["init_metrics"] == before["metrics"] == {"config": {"seed": 0, "split_seed": 0}}
 
 
 def test_fine_tuning_refuses_a_model_that_trained_on_the_held_out_digits(mnist_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
