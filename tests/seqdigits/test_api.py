@@ -458,6 +458,36 @@ def test_reading_is_invariant_to_polarity_padding_and_scale(recognizer, mnist_te
     assert recognizer.read(scaled).text == base
 
 
+#: Unusable inputs and the error each must give in its place.
+_BAD_INPUTS: dict[str, tuple[object, type]] = {
+    "junk": (b"plain text, no picture", seqdigits.UnsupportedImageError),
+    "empty": (b"", seqdigits.CorruptImageError),
+    "missing": ("/nonexistent/photo.png", seqdigits.ImageNotFoundError),
+    "wrong shape": (np.zeros((4, 5, 6, 7), np.uint8), seqdigits.ImageError),
+}
+
+
+@INVARIANCE
+@given(
+    items=st.lists(
+        st.one_of(st.sampled_from(sorted(_BAD_INPUTS)), st.text(alphabet="0123456789", min_size=1, max_size=6)), min_size=1, max_size=6
+    ),
+    seed=st.integers(0, 1000),
+)
+def test_read_each_keeps_every_image_in_its_place(recognizer, mnist_test, items, seed) -> None:  # type: ignore[no-untyped-def]
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=seed)
+    images = [_BAD_INPUTS[item][0] if item in _BAD_INPUTS else gen.line(item).image for item in items]
+    outcomes = recognizer.read_each(images)
+    assert len(outcomes) == len(items)
+    for item, image, outcome in zip(items, images, outcomes):
+        if item in _BAD_INPUTS:
+            assert type(outcome) is _BAD_INPUTS[item][1]
+        else:
+            alone = recognizer.read(image)
+            assert isinstance(outcome, seqdigits.Reading) and outcome.text == alone.text
+            assert outcome.confidence == pytest.approx(alone.confidence, abs=1e-6)
+
+
 def test_min_confidence_flags_readings_for_review(recognizer, line) -> None:  # type: ignore[no-untyped-def]
     reading = recognizer.read(line.image)
     assert reading.needs_review is (reading.confidence < 0.9)
