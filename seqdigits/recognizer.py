@@ -354,8 +354,7 @@ class Recognizer:
             try:
                 outcomes.append(self._prepare(image))
             except ImageError as exc:
-                # Its traceback would keep the failed decode's frames, and the image, alive.
-                outcomes.append(exc.with_traceback(None))
+                outcomes.append(_without_tracebacks(exc))
         readings = iter(self._read_prepared([o for o in outcomes if not isinstance(o, ImageError)], length, tokens, threshold))
         return [o if isinstance(o, ImageError) else next(readings) for o in outcomes]
 
@@ -554,6 +553,18 @@ def _stands_upright(mask: npt.NDArray[np.bool_]) -> bool:
         return False
     areas = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)[2][1:, cv2.CC_STAT_AREA]
     return int((areas >= 0.1 * areas.max()).sum()) >= 2
+
+
+def _without_tracebacks(exc: ImageError) -> ImageError:
+    """``exc`` with no traceback on it or on the exceptions it was raised from: kept in a list,
+    they would hold the failed decode's frames, and the image's bytes, as long as the list."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        link.__traceback__ = None
+        link = link.__cause__ or link.__context__
+    return exc
 
 
 def _turned_back(reading: Reading, turn: int) -> Reading:

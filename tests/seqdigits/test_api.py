@@ -245,6 +245,9 @@ def test_read_each_gives_an_unusable_image_its_error_and_reads_the_rest(recogniz
     assert [type(o).__name__ for o in outcomes] == ["UnsupportedImageError", "Reading", "CorruptImageError", "Reading", "ImageNotFoundError"]
     assert [o.text for o in outcomes if isinstance(o, seqdigits.Reading)] == ["12", "3456"]
     assert all(o.__traceback__ is None for o in outcomes if isinstance(o, seqdigits.ImageError))
+    # Nor on the decoder's error it was raised from (a truncated PNG's comes from Pillow).
+    assert outcomes[2].__cause__ is not None or outcomes[2].__context__ is not None
+    assert all(e.__traceback__ is None for e in (outcomes[2].__cause__, outcomes[2].__context__) if e is not None)
     # The same readings as a batch of the usable images alone; that batch, given a bad image, raises.
     assert [outcomes[1], outcomes[3]] == recognizer.read_batch([images[0], png])
     with pytest.raises(seqdigits.CorruptImageError):
