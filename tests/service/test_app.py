@@ -77,21 +77,29 @@ def test_batch(client, photos) -> None:  # type: ignore[no-untyped-def]
     assert items[2]["error"]["status_code"] == 415 and items[2]["filename"] == "notes.txt"
 
 
+def _passes(recognizer, monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    """The sizes of the recognizer's ``read_each`` passes from now on; reading an image alone
+    (``read``) or through ``read_batch`` fails the test."""
+    calls: list[int] = []
+    read_each = recognizer.read_each
+
+    def spy(images, **options):  # type: ignore[no-untyped-def]
+        calls.append(len(images))
+        return read_each(images, **options)
+
+    monkeypatch.setattr(recognizer, "read_each", spy)
+    monkeypatch.setattr(recognizer, "read", lambda *a, **k: pytest.fail("read one at a time"))
+    monkeypatch.setattr(recognizer, "read_batch", lambda *a, **k: pytest.fail("read_batch"))
+    return calls
+
+
 def test_a_clean_batch_is_read_in_one_pass(recognizer, photos, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     texts = ("94110", "3", "8675309")
     single = {}
     with TestClient(app=create_app(recognizer)) as c:
         for t in texts:
             single[t] = c.post("/v1/read", content=photos[t], headers={"content-type": "image/png"}).json()
-        calls = []
-        read_each = recognizer.read_each
-
-        def spy(images, **options):  # type: ignore[no-untyped-def]
-            calls.append(len(images))
-            return read_each(images, **options)
-
-        monkeypatch.setattr(recognizer, "read_each", spy)
-        monkeypatch.setattr(recognizer, "read", lambda *a, **k: pytest.fail("read one at a time"))
+        calls = _passes(recognizer, monkeypatch)
         r = c.post("/v1/read/batch", files=[("images", (f"{t}.png", photos[t], "image/png")) for t in texts])
     assert r.status_code == 200 and calls == [3]
     for t, item in zip(texts, r.json()["items"]):
@@ -106,17 +114,7 @@ def test_a_batch_with_unusable_images_reads_the_rest_in_the_same_pass(recognizer
     texts = ("94110", "3")
     with TestClient(app=create_app(recognizer)) as c:
         single = {t: c.post("/v1/read", content=photos[t], headers={"content-type": "image/png"}).json() for t in texts}
-        calls = []
-        read_each = recognizer.read_each
-
-        def spy(images, **options):  # type: ignore[no-untyped-def]
-            calls.append(len(images))
-            return read_each(images, **options)
-
-        monkeypatch.setattr(recognizer, "read_each", spy)
-        # Neither a second pass nor image-by-image reads.
-        monkeypatch.setattr(recognizer, "read", lambda *a, **k: pytest.fail("read one at a time"))
-        monkeypatch.setattr(recognizer, "read_batch", lambda *a, **k: pytest.fail("read_batch"))
+        calls = _passes(recognizer, monkeypatch)
         data = photos["94110"]
         files = [
             ("images", ("cut.png", data[: len(data) // 3], "image/png")),
