@@ -169,6 +169,21 @@ def _stretched(image: npt.NDArray[np.uint8], factor: float) -> npt.NDArray[np.ui
     return cv2.resize(image, (max(8, round(image.shape[1] * factor)), image.shape[0]), interpolation=cv2.INTER_AREA)
 
 
+def _starting_point(config: LineTrainConfig, line_config: LineConfig) -> dict[str, Any] | None:
+    """The checkpoint ``config.init`` names (None without one), once it is known to fit this
+    run: lines normalized as this version does, the same digits held out."""
+    if config.init is None:
+        return None
+    payload = read_payload(config.init, LINE_FORMAT, what="line weights", kind="seqdigits line model")
+    if LineConfig.from_dict(payload["line"]) != line_config:
+        raise CheckpointError(f"{config.init} was trained on lines normalized otherwise than this version does")
+    held_out = _held_out_seed(dict(payload.get("metrics", {})))
+    if held_out is not None and held_out != config.split_seed:
+        # Its training digits would include the ones this run holds out for judging.
+        raise CheckpointError(f"{config.init} held out the digits of split seed {held_out}, not {config.split_seed}")
+    return payload
+
+
 def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool = True) -> LineTrainResult:
     """Run one training; writes ``config.output`` and returns the measured figures."""
     start = time.perf_counter()
@@ -179,16 +194,8 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
     line_config = LineConfig()
 
     # The starting point is checked before the lines are built, which takes many minutes.
-    width, hidden = config.width, config.hidden
-    if config.init is not None:
-        payload = read_payload(config.init, LINE_FORMAT, what="line weights", kind="seqdigits line model")
-        if LineConfig.from_dict(payload["line"]) != line_config:
-            raise CheckpointError(f"{config.init} was trained on lines normalized otherwise than this version does")
-        held_out = _held_out_seed(dict(payload.get("metrics", {})))
-        if held_out is not None and held_out != config.split_seed:
-            # Its training digits would include the ones this run holds out for judging.
-            raise CheckpointError(f"{config.init} held out the digits of split seed {held_out}, not {config.split_seed}")
-        width, hidden = int(payload["width"]), int(payload["hidden"])
+    initial = _starting_point(config, line_config)
+    width, hidden = (config.width, config.hidden) if initial is None else (int(initial["width"]), int(initial["hidden"]))
     train_split = load_mnist("train", config.data_dir, download=config.download)
     test_split = load_mnist("test", config.data_dir, download=config.download)
     val_idx, fit_idx = held_out_split(len(train_split), config.validation, rng, seed=config.seed, split_seed=config.split_seed)
@@ -203,8 +210,8 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
         bar.update(1)
 
     model = LineNet(width=width, hidden=hidden)
-    if config.init is not None:
-        load_weights(model, payload, what="line weights")
+    if initial is not None:
+        load_weights(model, initial, what="line weights")
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     # Batches of lines of similar width: little padding, so little wasted work.
     order = np.argsort([image.shape[1] for image, _ in fit], kind="stable")
@@ -247,10 +254,10 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
         "threads": threads,
         "config": asdict(config),
     }
-    if config.init is not None:
+    if initial is not None:
         # Where it started: the starting model's own record (its seed, lines, accuracy), since
         # the file ``init`` names may later hold another model.
-        metrics["init_metrics"] = dict(payload.get("metrics", {}))
+        metrics["init_metrics"] = dict(initial.get("metrics", {}))
     save_line_checkpoint(config.output, model, width=width, hidden=hidden, config=line_config, temperature=temperature, metrics=metrics)
     return LineTrainResult(
         path=str(Path(config.output)),
