@@ -40,21 +40,56 @@ def is_blank(gray: npt.NDArray[np.uint8]) -> bool:
 BACKGROUND_KERNEL = 63
 
 
-def _flatten_background(ink: npt.NDArray[np.uint8], size: int) -> npt.NDArray[np.uint8]:
-    """Subtract a background estimate (a morphological opening larger than any stroke)."""
+#: The background opening is at least this many times as wide as the thickest stroke. A stroke
+#: (or a marker's blob where strokes meet) as wide as the opening survives it, is subtracted as
+#: paper, and the digit comes out hollow or in pieces.
+STROKE_MARGIN = 2.5
+
+
+def _opening(image: npt.NDArray[np.uint8], size: int, *, extend: bool) -> npt.NDArray[np.uint8]:
+    """Grey opening by a ``size`` px disc; with ``extend``, the image's edges extended outwards
+    first: OpenCV extends each of the two passes on its own, which leaves a shadow's slope under
+    the opening near an edge (by up to the slope times the disc's radius)."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    if not extend:
+        return cv2.morphologyEx(image, cv2.MORPH_OPEN, kernel).astype(np.uint8, copy=False)
+    pad = size // 2 + 1
+    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    return cv2.morphologyEx(padded, cv2.MORPH_OPEN, kernel)[pad:-pad, pad:-pad].astype(np.uint8, copy=False)
+
+
+def _subtract_opening(ink: npt.NDArray[np.uint8], size: int, *, extend: bool = False) -> npt.NDArray[np.uint8]:
+    """``ink`` less its opening by a ``size`` px disc (the paper's own level)."""
     height, width = ink.shape
     if size <= BACKGROUND_KERNEL:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-        background = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+        background = _opening(ink, size, extend=extend)
     else:
         factor = (BACKGROUND_KERNEL // 2) / size
         small = cv2.resize(
             ink, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA
-        )
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BACKGROUND_KERNEL // 2 | 1,) * 2)
-        opened = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel)
-        background = cv2.resize(opened, (width, height), interpolation=cv2.INTER_LINEAR)
-    return cv2.subtract(ink, background)
+        ).astype(np.uint8, copy=False)
+        opened = _opening(small, BACKGROUND_KERNEL // 2 | 1, extend=extend)
+        background = cv2.resize(opened, (width, height), interpolation=cv2.INTER_LINEAR).astype(np.uint8, copy=False)
+    return cv2.subtract(ink, background).astype(np.uint8, copy=False)
+
+
+def _thickest_stroke(flat: npt.NDArray[np.uint8]) -> float:
+    """Width in px of the thickest strokes of a flattened ink image (uint8 (H, W), ink bright):
+    twice the 99th percentile of the distance to paper over a global Otsu mask (the very
+    thickest pixel would be a speck of noise or a blot); 0.0 with no ink."""
+    _, mask = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    distance = cv2.distanceTransform(mask, cv2.DIST_L2, 3)[mask > 0]
+    return 2.0 * float(np.percentile(distance, 99)) if distance.size else 0.0
+
+
+def _flatten_background(ink: npt.NDArray[np.uint8], size: int) -> npt.NDArray[np.uint8]:
+    """Subtract a background estimate: an opening of at least ``size`` px, widened to
+    ``STROKE_MARGIN`` times the thickest stroke that the ``size`` px one leaves (a marker's)."""
+    flat = _subtract_opening(ink, size)
+    # Shadows are gone from ``flat`` (a global mask of ``ink`` would measure a shadow as a
+    # stroke); a blob the opening took away is not, but the marker's thinner strokes remain.
+    wider = int(STROKE_MARGIN * _thickest_stroke(flat)) | 1
+    return flat if wider <= size else _subtract_opening(ink, wider, extend=True)
 
 
 def sauvola_threshold(image: npt.NDArray[np.uint8], window: int, k: float = 0.2) -> npt.NDArray[np.float64]:

@@ -57,6 +57,23 @@ def test_a_big_shadowed_page_is_flattened_on_a_reduced_copy_with_the_same_ink(mo
     assert recall > 0.9 and precision > 0.9
 
 
+@pytest.mark.parametrize("shadow", [False, True])
+def test_a_marker_as_wide_as_the_usual_background_opening_comes_out_whole(shadow: bool) -> None:
+    # An 8 and a 1 drawn 20 px wide on a 110 px page, whose usual opening (a fifth of it, 23 px)
+    # would take the 8's crossing and the 1's middle for paper.
+    truth = np.zeros((110, 200), np.uint8)
+    cv2.circle(truth, (60, 35), 18, 255, 20)
+    cv2.circle(truth, (60, 75), 20, 255, 20)
+    cv2.line(truth, (140, 15), (140, 95), 255, 20)
+    truth = truth > 0
+    paper = np.full(truth.shape, 230.0)
+    if shadow:
+        paper = paper - np.linspace(0, 80, truth.shape[1])[None, :]
+    mask = binarize(np.where(truth, paper * 0.25, paper).astype(np.uint8))
+    assert (mask & truth).sum() / truth.sum() > 0.99
+    assert (mask & truth).sum() / mask.sum() > 0.99
+
+
 def _on_squared_paper(line: int, step: int = 20, box_only: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The "2024" page with printed lines of gray level ``line`` under the ink: a grid every
     ``step`` px, or only a box around the writing. Returns the image, the writing, the lines."""

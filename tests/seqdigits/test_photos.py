@@ -179,3 +179,17 @@ def test_writing_on_squared_paper_reads(recognizer, mnist_test, ink: tuple[int, 
         boxes += [char.box.iou(true) > 0.5 for char, true in zip(reading.characters, line.boxes)]
     assert read == texts
     assert all(boxes)
+
+
+def test_digits_written_with_a_marker_read(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    """Test digits 48-56 px tall drawn with a marker (their ink grown by 4 px all round), alone and
+    in strings. 50 alone: at
+    least 45 read exactly (measured: 49, against 31 when the background opening kept its usual
+    size and hollowed the strokes); 20 strings: at least 17 (measured: 19, against 12)."""
+    marker = SynthConfig(gap="separated", height=(48, 56), stroke=(4, 4), margin=(0.3, 0.5))
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=marker, seed=44)
+    lone = [gen.line(length=1) for _ in range(50)]
+    assert sum(recognizer.read(line.image).text == line.text for line in lone) >= 45
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated", height=(48, 56), stroke=(4, 4)), seed=45)
+    strings = [gen.line(length=5) for _ in range(20)]
+    assert sum(recognizer.read(line.image).text == line.text for line in strings) >= 17
