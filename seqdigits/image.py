@@ -196,14 +196,14 @@ def _array_to_gray(array: npt.NDArray) -> npt.NDArray[np.uint8]:
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[:, :, 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or a.size == 0:
-        raise ImageError(f"expected an array of shape (H, W), (H, W, 3) or (H, W, 4), got {a.shape}")
+        raise UnsupportedImageError(f"expected an array of shape (H, W), (H, W, 3) or (H, W, 4), got {a.shape}")
     if a.dtype == np.bool_:
         a = np.where(a, 255, 0).astype(np.uint8)
     elif a.dtype == np.uint16:
         a = (a >> 8).astype(np.uint8)
     elif np.issubdtype(a.dtype, np.floating):
         if not np.isfinite(a).all():
-            raise ImageError("the image array holds NaN or infinite values")
+            raise CorruptImageError("the image array holds NaN or infinite values")
         scale = 255.0 if a.max() <= 1.0 else 1.0
         a = np.clip(a * scale, 0, 255).astype(np.uint8)
     elif a.dtype != np.uint8:
@@ -258,7 +258,7 @@ def load_gray(source: ImageInput, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_s
             _check_pixels(int(source.shape[1]), int(source.shape[0]), max_pixels)
         gray = _array_to_gray(source)
     else:
-        raise ImageError(f"cannot read an image from {type(source).__name__}; pass a path, bytes, a PIL image or an array")
+        raise UnsupportedImageError(f"cannot read an image from {type(source).__name__}; pass a path, bytes, a PIL image or an array")
     return Decoded(gray, gray.shape[0], gray.shape[1])
 
 

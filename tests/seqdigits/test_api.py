@@ -347,9 +347,16 @@ def test_errors_are_typed_and_say_what_is_wrong(recognizer, tmp_path, line) -> N
     data = png_bytes(line.image)
     with pytest.raises(CorruptImageError, match="truncated"):
         recognizer.read(data[: len(data) // 2])
-    with pytest.raises(seqdigits.ImageError):
+    # Every unusable input gets one of the specific types, not the base class alone.
+    with pytest.raises(UnsupportedImageError, match=r"shape \(H, W\).*got \(4, 4, 7\)"):
         recognizer.read(np.zeros((4, 4, 7), np.uint8))
-    with pytest.raises(seqdigits.ImageError):
+    with pytest.raises(UnsupportedImageError, match=r"got \(4, 5, 6, 7\)"):
+        recognizer.read(np.zeros((4, 5, 6, 7), np.uint8))
+    with pytest.raises(UnsupportedImageError, match=r"got \(0, 9\)"):
+        recognizer.read(np.zeros((0, 9), np.uint8))
+    with pytest.raises(CorruptImageError, match="NaN or infinite"):
+        recognizer.read(np.full((9, 9), np.nan))
+    with pytest.raises(UnsupportedImageError, match="from int"):
         recognizer.read(12345)  # type: ignore[arg-type]
 
 
@@ -466,7 +473,7 @@ _BAD_INPUTS: dict[str, tuple[object, type]] = {
     "junk": (b"plain text, no picture", seqdigits.UnsupportedImageError),
     "empty": (b"", seqdigits.CorruptImageError),
     "missing": ("/nonexistent/photo.png", seqdigits.ImageNotFoundError),
-    "wrong shape": (np.zeros((4, 5, 6, 7), np.uint8), seqdigits.ImageError),
+    "wrong shape": (np.zeros((4, 5, 6, 7), np.uint8), seqdigits.UnsupportedImageError),
 }
 
 
