@@ -158,10 +158,12 @@ def find_rulings(
     components, or of one at least half as wide and a third as tall: a thin
     outline, under ``max_fill`` of its box inked, or, given the component
     ``labels`` (int32 (H, W) from cv2), any outline whose ink keeps to its box's
-    edges, however bold the pen.
+    edges, however bold the pen. Given ``labels``, also a printed box or comb field around
+    one component or none (see :func:`_printed_box`).
     """
     ruled = np.zeros(stats.shape[0], bool)
     centres = stats[1:, :2] + stats[1:, 2:4] / 2.0
+    empty: list[int] = []
     for i in range(1, stats.shape[0]):
         x, y, w, h, area = (int(v) for v in stats[i])
         # No thicker than half a digit: a long run of touching digits is as wide, but as tall as the writing.
@@ -174,6 +176,12 @@ def find_rulings(
         # all touch do (not a speck in a 0).
         sizes = stats[1:][inside, 2:4]
         if not (sizes.shape[0] >= 2 or (sizes.shape[0] == 1 and sizes[0, 0] >= 0.5 * w and sizes[0, 1] >= h / 3)):
+            if labels is not None and _printed_box(labels[y : y + h, x : x + w] == i):
+                # A printed field around one digit is furniture; an empty one is judged below.
+                digits = int(np.count_nonzero(sizes[:, 1] >= 0.25 * h))
+                ruled[i] = digits == 1
+                if digits == 0:
+                    empty.append(i)
             continue
         if area < max_fill * w * h:
             ruled[i] = True
@@ -181,6 +189,18 @@ def find_rulings(
             rim = max(3, int(0.15 * min(w, h)))
             own = labels[y : y + h, x : x + w] == i
             ruled[i] = np.count_nonzero(own[rim:-rim, rim:-rim]) <= 0.1 * area
+    if empty:
+        # An empty printed box is a field left blank, unless other writing, in no field, stands
+        # nearly as tall as it: then it may be a boxy 0 in a line of digits (and so may a row
+        # of empty boxes, each beside the others).
+        fields = np.flatnonzero(ruled[1:])
+        x0, y0 = stats[1:, 0][fields][:, None], stats[1:, 1][fields][:, None]
+        x1, y1 = x0 + stats[1:, 2][fields][:, None], y0 + stats[1:, 3][fields][:, None]
+        boxed = ((centres[:, 0] > x0) & (centres[:, 0] < x1) & (centres[:, 1] > y0) & (centres[:, 1] < y1)).any(axis=0)
+        loose = ~boxed & ~ruled[1:]
+        for i in empty:
+            others = loose & (np.arange(loose.size) != i - 1)
+            ruled[i] = not bool((stats[1:, cv2.CC_STAT_HEIGHT][others] >= 0.8 * stats[i, cv2.CC_STAT_HEIGHT]).any())
     return ruled
 
 
@@ -475,6 +495,35 @@ def _cuts(
     ]
 
 
+def _printed_box(
+    own: npt.NDArray[np.bool_], *, rectangular: float = 0.88, hollow: float = 0.25, min_side: int = 8
+) -> bool:
+    """Whether a component's ink (bool (h, w), its box) is a printed box or comb field: one
+    outline whose outer edge and every hole bigger than a speck (2 % of it) are rectangles at
+    any tilt (``rectangular``: contour area over its minimum-area rectangle's; an ellipse, a
+    written 0, is 0.79), the holes together at least ``hollow`` of it."""
+    if min(own.shape) < min_side:
+        return False
+    contours, hierarchy = cv2.findContours(own.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return False
+    outer = [c for c, link in zip(contours, hierarchy[0]) if link[3] < 0]
+    if len(outer) != 1:
+        return False
+    area = cv2.contourArea(outer[0])
+    holes = [c for c, link in zip(contours, hierarchy[0]) if link[3] >= 0 and cv2.contourArea(c) >= 0.02 * area]
+
+    def fill(contour: npt.NDArray[np.int32]) -> float:
+        (_, _), (width, height), _ = cv2.minAreaRect(contour)
+        return float(cv2.contourArea(contour)) / max(width * height, 1e-9)
+
+    return (
+        bool(holes)
+        and sum(cv2.contourArea(c) for c in holes) >= hollow * area
+        and all(fill(c) >= rectangular for c in [outer[0], *holes])
+    )
+
+
 def _components(
     ink: npt.NDArray[np.uint8],
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.bool_], float] | None:
@@ -518,6 +567,19 @@ def _writing(
     # Ink of the frames found before the rules came out: what is left of their sides.
     frames = first[2][first[0]] if rules.any() and first[2][1:].any() else None
     heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    if frames is not None:
+        # A flat bar cut out of a bigger piece of furniture when the rules came out is what is
+        # left of it (a field's edge too short to pass for a rule, once the field's sides did),
+        # not a 1 lying down. (A hyphen once taken for a frame on its own is whole: it stays.)
+        for i in np.flatnonzero(keep):
+            x, y, w, h = (int(v) for v in stats[i, :4])
+            if h > 0.25 * line_height or w < 3 * h:
+                continue
+            own = labels[y : y + h, x : x + w] == i
+            before = np.unique(first[0][y : y + h, x : x + w][own])
+            whole = int(first[1][before, cv2.CC_STAT_AREA].sum())
+            if bool(first[2][before].all()) and whole > 2 * int(stats[i, cv2.CC_STAT_AREA]):
+                keep[i] = False
     # A vertical stroke far taller than the writing is a box edge or a margin line, not a 1;
     # a thin bar at either end reaching above and below all the writing is the side of a box.
     keep[1:] &= heights[1:] <= 1.8 * line_height

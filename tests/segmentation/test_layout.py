@@ -23,7 +23,7 @@ from segmentation import (
     propose_lines,
     segment_digits,
 )
-from segmentation.layout import _shear, find_rules
+from segmentation.layout import _shear, find_rules, find_rulings
 
 
 def _bars(n: int, gap: int = 30, height: int = 60, width: int = 30) -> np.ndarray:
@@ -64,9 +64,17 @@ def test_specks_are_dropped() -> None:
     assert len(segment_digits(mask)) == 2
 
 
+def _touching_rings() -> np.ndarray:
+    """Two 0-like rings whose ink joins: one component. (Two boxes sharing a wall would be an
+    empty comb field, which is furniture.)"""
+    mask = np.zeros((100, 140), np.uint8)
+    for x in (40, 68):
+        cv2.ellipse(mask, (x, 50), (15, 30), 0, 0, 360, 255, 4)
+    return mask > 0
+
+
 def test_wide_component_gets_cut_candidates() -> None:
-    mask = _bars(2, gap=-2)  # two hollow boxes sharing a wall: one component
-    layout = propose(mask)
+    layout = propose(_touching_rings())
     assert len(layout.atoms) >= 2
     spans = {(c.start, c.end) for c in layout.candidates}
     assert (0, len(layout.atoms)) in spans  # the whole component is still a candidate
@@ -83,7 +91,7 @@ def test_skew_is_measured(angle: float) -> None:
 
 
 def test_decode_honours_a_length_when_it_can() -> None:
-    layout = propose(_bars(2, gap=-2))
+    layout = propose(_touching_rings())
     scores = geometric_scores(layout)
     assert len(decode(layout, scores)) == 1  # shape alone keeps the component whole
     assert len(decode(layout, scores, length=2)) == 2
@@ -350,6 +358,47 @@ def test_a_0_around_a_speck_is_no_frame() -> None:
     cv2.circle(mask, (60, 60), 3, 255, -1)
     layout = propose(mask > 0, deskew=False, deslant=False)
     assert min(a.box.x for a in layout.atoms) <= 42 and max(a.box.right for a in layout.atoms) >= 150
+
+
+@pytest.mark.parametrize("angle", [0.0, 3.0])
+@pytest.mark.parametrize("size,pen", [((60, 40), 1), ((100, 60), 2), ((200, 80), 4), ((40, 40), 3)])
+def test_an_empty_printed_box_is_no_writing(size: tuple[int, int], pen: int, angle: float) -> None:
+    # A blank field on a form: nothing written, so nothing to read (it read as "7" or "77").
+    w, h = size
+    mask = np.zeros((h + 80, w + 80), np.uint8)
+    cv2.rectangle(mask, (40, 40), (40 + w, 40 + h), 255, pen)
+    rotation = cv2.getRotationMatrix2D((mask.shape[1] / 2, mask.shape[0] / 2), angle, 1.0)
+    tilted = cv2.warpAffine(mask, rotation, mask.shape[::-1], flags=cv2.INTER_NEAREST) > 0
+    assert propose(tilted).empty
+
+
+def test_an_empty_comb_field_is_no_writing() -> None:
+    mask = np.zeros((100, 200), np.uint8)
+    cv2.rectangle(mask, (20, 20), (170, 80), 255, 2)
+    for x in (70, 120):
+        cv2.line(mask, (x, 20), (x, 80), 255, 2)
+    assert propose(mask > 0).empty
+
+
+@pytest.mark.parametrize("box", [(20, 15, 110, 100), (35, 20, 95, 95)])
+def test_a_printed_box_around_one_digit_is_furniture(box: tuple[int, int, int, int]) -> None:
+    # The box encloses one component, narrower than half of it: only the 0 inside is writing.
+    mask = np.zeros((120, 130), np.uint8)
+    x0, y0, x1, y1 = box
+    cv2.rectangle(mask, (x0, y0), (x1, y1), 255, 2)
+    cv2.ellipse(mask, (65, 57), (14, 25), 0, 0, 360, 255, 4)
+    layout = propose(mask > 0, deskew=False, deslant=False)
+    assert len({a.label for a in layout.atoms}) == 1
+    assert all(48 <= a.box.x and a.box.right <= 82 for a in layout.atoms)
+    assert abs(layout.line_height - 54) <= 2
+
+
+def test_no_mnist_digit_passes_for_a_printed_box(mnist_test) -> None:  # type: ignore[no-untyped-def]
+    for size in (28, 56):
+        for image in mnist_test.images[:1500]:
+            ink = (cv2.resize(image, (size, size), interpolation=cv2.INTER_LINEAR) > 100).astype(np.uint8)
+            _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+            assert not find_rulings(stats, line_height=float(size), labels=labels)[1:].any()
 
 
 def test_a_bold_frame_around_the_writing_is_furniture() -> None:
