@@ -513,7 +513,7 @@ def _printed_box(
     area = cv2.contourArea(outer[0])
     holes = [c for c, link in zip(contours, hierarchy[0]) if link[3] >= 0 and cv2.contourArea(c) >= 0.02 * area]
 
-    def fill(contour: npt.NDArray[np.int32]) -> float:
+    def fill(contour: cv2.typing.MatLike) -> float:
         (_, _), (width, height), _ = cv2.minAreaRect(contour)
         return float(cv2.contourArea(contour)) / max(width * height, 1e-9)
 
