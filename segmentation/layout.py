@@ -170,7 +170,7 @@ def find_rulings(
         if w >= min_aspect * h and w > 1.5 * line_height and h <= 0.5 * line_height:
             ruled[i] = True
             continue
-        inside = (centres[:, 0] > x) & (centres[:, 0] < x + w) & (centres[:, 1] > y) & (centres[:, 1] < y + h)
+        inside = _centres_within(centres, stats[i : i + 1])[0]
         inside[i - 1] = False  # the frame's own centre
         # Around two or more components; or around one that spans much of it, as digits that
         # all touch do (not a speck in a 0).
@@ -193,10 +193,7 @@ def find_rulings(
         # An empty printed box is a field left blank, unless other writing, in no field, stands
         # nearly as tall as it: then it may be a boxy 0 in a line of digits (and so may a row
         # of empty boxes, each beside the others).
-        fields = np.flatnonzero(ruled[1:])
-        x0, y0 = stats[1:, 0][fields][:, None], stats[1:, 1][fields][:, None]
-        x1, y1 = x0 + stats[1:, 2][fields][:, None], y0 + stats[1:, 3][fields][:, None]
-        boxed = ((centres[:, 0] > x0) & (centres[:, 0] < x1) & (centres[:, 1] > y0) & (centres[:, 1] < y1)).any(axis=0)
+        boxed = _centres_within(centres, stats[ruled]).any(axis=0)
         loose = ~boxed & ~ruled[1:]
         for i in empty:
             others = loose & (np.arange(loose.size) != i - 1)
@@ -493,6 +490,14 @@ def _cuts(
         _distinct(sorted(down + [path[::-1] for path in up], key=lambda p: float(p.mean())), uncrossed=True)
         for down, up in zip(traced[: len(masks)], traced[len(masks) :])
     ]
+
+
+def _centres_within(centres: npt.NDArray[np.float64], boxes: npt.NDArray[np.int32]) -> npt.NDArray[np.bool_]:
+    """bool (boxes, centres): whether each centre (x, y) lies strictly inside each box (a row of
+    cv2 stats: x, y, width, height, ...)."""
+    x, y = boxes[:, 0, None], boxes[:, 1, None]
+    w, h = boxes[:, 2, None], boxes[:, 3, None]
+    return (centres[:, 0] > x) & (centres[:, 0] < x + w) & (centres[:, 1] > y) & (centres[:, 1] < y + h)
 
 
 def _printed_box(
