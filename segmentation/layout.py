@@ -131,11 +131,13 @@ def _shear(shape: tuple[int, int], k: float) -> tuple[npt.NDArray[np.float64], t
 def _line_height(stats: npt.NDArray[np.int32]) -> float:
     """Typical digit height from component stats (rows of cv2 stats, background excluded).
 
-    Thin bars (a box side, and most 1s) do not vote unless nothing else is there.
+    Thin bars (a box side, and most 1s) do not vote unless nothing else as tall as a quarter
+    of them is there: flat bars alone (a box's top and bottom edges, a hyphen) are no digits
+    to measure a 1 by.
     """
     heights, widths, areas = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_AREA]
     wide = widths >= 0.15 * heights
-    if wide.any():
+    if wide.any() and heights[wide].max() >= 0.25 * heights.max():
         heights, areas = heights[wide], areas[wide]
     big = heights[areas >= 0.1 * areas.max()]
     tall = big[big >= 0.5 * big.max()]
@@ -529,13 +531,166 @@ def _printed_box(
     )
 
 
+def _edge(profile: npt.NDArray[np.float64], *, full: float, search: int, limit: int) -> tuple[int, int] | None:
+    """Rows [start, end) of a frame's edge along ``profile`` (the inked share of each row, from
+    the outside in): the first run of rows at least ``full`` inked that starts within ``search``
+    rows and is at most ``limit`` rows thick. Outside it but for a ragged row, the rows hold
+    only what crosses the frame (a quarter of them at most, a digit's tail): a thick 0 fills
+    up row by row towards its first full row."""
+    hits = np.flatnonzero(profile[:search] >= full)
+    if hits.size == 0:
+        return None
+    start = end = int(hits[0])
+    if start > 1 and float(profile[: start - 1].max()) > 0.25:
+        return None
+    while end < profile.size and profile[end] >= full:
+        end += 1
+    return (start, end) if end - start <= limit else None
+
+
+#: The shortest side in px of a printed box that can hold a legible digit.
+_MIN_FRAME_SIDE = 24
+
+
+def _touched_frame(
+    own: npt.NDArray[np.bool_],
+    *,
+    rectangular: float = 0.75,
+    full: float = 0.7,
+    thin: float = 0.15,
+    min_side: int = _MIN_FRAME_SIDE,
+) -> npt.NDArray[np.bool_] | None:
+    """The ink of a printed box or comb field in a component that also holds writing touching
+    it: ``own`` (bool (h, w), the component's box) in, the frame's pixels out (its four edges,
+    and dividers that run from its top edge to its bottom one), or None when the component is
+    no such thing.
+
+    The rectangle is at least ``min_side`` px each way (room for a legible digit); the
+    outline's hull fills ``rectangular`` of it (a digit's tail beyond the frame lowers that);
+    turned upright, each edge is a run of rows (or columns) inked along ``full`` of the
+    rectangle's length, under ``thin`` of its shorter side thick, with little beyond it (see
+    :func:`_edge`); and once the edges are out some piece at least a quarter as tall as the
+    frame's inside is left. No MNIST digit, thin or bold, passes all of these."""
+    h, w = own.shape
+    if min(h, w) < min_side:
+        return None
+    u8 = own.astype(np.uint8)
+    outlines, _ = cv2.findContours(u8, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if len(outlines) != 1:
+        return None
+    (cx, cy), (rw, rh), angle = cv2.minAreaRect(outlines[0])
+    # The hull: a corner the pen or the photo left open lets the outline into the frame.
+    if min(rw, rh) < min_side or cv2.contourArea(cv2.convexHull(outlines[0])) < rectangular * rw * rh:
+        return None
+    # Upright, by the smaller of the two turns that level the rectangle's sides.
+    turn = angle - 90.0 if angle > 45.0 else angle + 90.0 if angle < -45.0 else angle
+    matrix = cv2.getRotationMatrix2D((cx, cy), turn, 1.0)
+    upright = cv2.warpAffine(u8, matrix, (w, h), flags=cv2.INTER_NEAREST, borderValue=0) if abs(turn) >= 0.2 else u8
+    corners = cv2.transform(cv2.boxPoints(((cx, cy), (rw, rh), angle))[None], matrix)[0]
+    x0, y0 = (max(0, int(np.floor(v))) for v in corners.min(axis=0))
+    x1, y1 = (int(np.ceil(v)) + 1 for v in corners.max(axis=0))
+    inner = upright[y0:y1, x0:x1] > 0
+    ih, iw = inner.shape
+    if min(ih, iw) < min_side:
+        return None
+    limit = max(1, int(thin * min(ih, iw)))
+    rows, columns = inner.mean(axis=1), inner.mean(axis=0)
+    search_rows, search_columns = max(3, int(0.2 * ih)), max(3, int(0.2 * iw))
+    edges: list[tuple[int, int]] = []
+    for profile, search in (
+        (rows, search_rows),
+        (rows[::-1], search_rows),
+        (columns, search_columns),
+        (columns[::-1], search_columns),
+    ):
+        edge = _edge(profile, full=full, search=search, limit=limit)
+        if edge is None:
+            return None
+        edges.append(edge)
+    top, bottom, left, right = edges
+    inside_top, inside_bottom = top[1], ih - bottom[1]
+    inside_left, inside_right = left[1], iw - right[1]
+    if inside_bottom - inside_top < min_side // 2 or inside_right - inside_left < min_side // 2:
+        return None
+    frame = np.zeros_like(inner)
+    frame[top[0] : top[1]] = True
+    frame[ih - bottom[1] : ih - bottom[0]] = True
+    frame[:, left[0] : left[1]] = True
+    frame[:, iw - right[1] : iw - right[0]] = True
+    # A comb field's dividers: columns inked from the top edge down to the bottom one, printed
+    # with the sides' pen (a written stroke from edge to edge, a 4's stem, is as a rule bolder).
+    # (Measured a column wider each way: a fine divider a fraction of a degree off the turn
+    # steps from one column to the next.)
+    wide = cv2.dilate(inner[inside_top:inside_bottom].astype(np.uint8), np.ones((1, 3), np.uint8)) > 0
+    across = wide.mean(axis=0)
+    divider = np.zeros(iw, bool)
+    divider[inside_left:inside_right] = across[inside_left:inside_right] >= 0.95
+    side = max(left[1] - left[0], right[1] - right[0])
+    count, runs, run_stats, _ = cv2.connectedComponentsWithStats(divider[None].astype(np.uint8), connectivity=4)
+    for k in range(1, count):
+        start, width = int(run_stats[k, cv2.CC_STAT_LEFT]), int(run_stats[k, cv2.CC_STAT_WIDTH])
+        # Apart from the sides: the widened side itself runs into the first column inside.
+        if width <= side + 3 and start > inside_left and start + width < inside_right:
+            frame[:, runs[0] == k] = True
+    frame &= inner
+    placed = np.zeros_like(u8)
+    placed[y0 : y0 + ih, x0 : x0 + iw] = frame
+    if abs(turn) >= 0.2:
+        back = cv2.warpAffine(placed, matrix, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderValue=0)
+        found = (np.asarray(cv2.dilate(back, np.ones((3, 3), np.uint8))) > 0) & own
+    else:
+        found = (placed > 0) & own
+    # Writing left once the frame is out: a piece as tall as a quarter of the frame's inside.
+    count, _, stats, _ = cv2.connectedComponentsWithStats((own & ~found).astype(np.uint8), connectivity=8)
+    if count <= 1 or int(stats[1:, cv2.CC_STAT_HEIGHT].max()) < 0.25 * (inside_bottom - inside_top):
+        return None
+    return found
+
+
+def _touched_frames(labels: cv2.typing.MatLike, stats: cv2.typing.MatLike) -> tuple[npt.NDArray[np.uint8], int] | None:
+    """Pixels (255, uint8 like ``labels``) of the printed boxes and comb fields that writing
+    touches (see :func:`_touched_frame`), and the tallest one's height (px); None where there is
+    none."""
+    out: npt.NDArray[np.uint8] | None = None
+    tallest = 0
+    for i in range(1, stats.shape[0]):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        # Big enough to hold a digit, and mostly hollow, as a frame with a digit or two in it is.
+        if min(w, h) < _MIN_FRAME_SIDE or area > 0.5 * w * h:
+            continue
+        frame = _touched_frame(labels[y : y + h, x : x + w] == i)
+        if frame is None:
+            continue
+        if out is None:
+            out = np.zeros(labels.shape, np.uint8)
+        out[y : y + h, x : x + w][frame] = 255
+        tallest = max(tallest, h)
+    return None if out is None else (out, tallest)
+
+
 def _components(
     ink: npt.NDArray[np.uint8],
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.bool_], float] | None:
-    """Labels, stats, form-furniture mask and line height of an ink image; None when nothing is written."""
+) -> (
+    tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.bool_], float, npt.NDArray[np.uint8] | None]
+    | None
+):
+    """Labels, stats, form-furniture mask and line height of an ink image, and the pixels
+    (255) of the frames that writing touched, taken out before labelling (None where none
+    was); None when nothing is written."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
     if count <= 1:
         return None
+    # A printed box or comb field that a digit touches is one component with the digit, and
+    # neither a frame around other components nor writing: its edges and dividers come out
+    # (but where a stroke crosses them), and the rest is labelled again.
+    touched = _touched_frames(labels, stats)
+    frames = None
+    if touched is not None:
+        frames = _under_strokes(ink, touched[0], line_height=touched[1])
+        ink = np.asarray(cv2.subtract(ink, frames), np.uint8)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
+        if count <= 1:
+            return None
     # Two passes: a frame can be the tallest thing on the page and would set the line height.
     ruled = find_rulings(stats, line_height=_line_height(stats[1:]), labels=labels)
     if ruled[1:].all():
@@ -544,7 +699,7 @@ def _components(
     ruled = find_rulings(stats, line_height=line_height, labels=labels)
     if ruled[1:].all():
         return None
-    return labels, stats, ruled, _line_height(stats[1:][~ruled[1:]])
+    return labels, stats, ruled, _line_height(stats[1:][~ruled[1:]]), frames
 
 
 def _writing(
@@ -558,6 +713,10 @@ def _writing(
     # Straight lines longer than any digit stroke are rules or box edges, even where digits
     # touch them: take their pixels out and look again. (Digits lose only the sliver they share.)
     rules = find_rules(ink, line_height=found[3])
+    if found[4] is not None:
+        # Rules are sought on the ink as it is; a touched frame must go with them, or what the
+        # rules leave of it is no frame any more, and stays stuck to its digits.
+        rules = np.maximum(rules, found[4])
     first = found
     if rules.any():
         found = _components(cv2.subtract(ink, _under_strokes(ink, rules, line_height=found[3])))
@@ -567,7 +726,7 @@ def _writing(
             # All the ink is one upright line, and nothing stands beside it for it to be the
             # side of: the halves of a 1 the pen broke, measured as two digits' height.
             found, rules = first, np.zeros_like(rules)
-    labels, stats, ruled, line_height = found
+    labels, stats, ruled, line_height, _ = found
     keep = remove_specks(stats, line_height=line_height) & ~ruled
     # Ink of the frames found before the rules came out: what is left of their sides.
     frames = first[2][first[0]] if rules.any() and first[2][1:].any() else None
@@ -602,8 +761,17 @@ def _writing(
             side = frames is not None and bool(frames[y : y + h, x : x + w][own].all()) and _upright_bar(own, line_height)
             if w < 0.25 * line_height or side:
                 left, right = max(0, x - reach), x + w + reach
-                top = rules[max(0, y - reach) : y + reach, left:right].any()
-                bottom = rules[max(0, y + h - reach) : y + h + reach, left:right].any()
+                # Met by a line across it, or by more of an upright line it is part of (above
+                # it, or below, in its own columns); not by the side of a box it stands beside,
+                # which passes its ends but crosses only a column or two beside them.
+                top = (
+                    rules[max(0, y - reach) : y + reach, left:right].any(axis=0).mean() >= 0.4
+                    or rules[max(0, y - reach) : y, x : x + w].any()
+                )
+                bottom = (
+                    rules[max(0, y + h - reach) : y + h + reach, left:right].any(axis=0).mean() >= 0.4
+                    or rules[y + h : y + h + reach, x : x + w].any()
+                )
                 keep[i] = not (top and bottom)
     kept = np.flatnonzero(keep)
     if kept.size > 1:

@@ -23,7 +23,7 @@ from segmentation import (
     propose_lines,
     segment_digits,
 )
-from segmentation.layout import _shear, find_rules, find_rulings
+from segmentation.layout import _shear, _touched_frame, find_rules, find_rulings
 
 
 def _bars(n: int, gap: int = 30, height: int = 60, width: int = 30) -> np.ndarray:
@@ -399,6 +399,78 @@ def test_no_mnist_digit_passes_for_a_printed_box(mnist_test) -> None:  # type: i
             ink = (cv2.resize(image, (size, size), interpolation=cv2.INTER_LINEAR) > 100).astype(np.uint8)
             _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
             assert not find_rulings(stats, line_height=float(size), labels=labels)[1:].any()
+
+
+@pytest.mark.parametrize("angle", [0.0, 4.0])
+@pytest.mark.parametrize("pen", [1, 3])
+@pytest.mark.parametrize("edge", ["top", "bottom", "left", "right"])
+def test_a_ring_touching_its_printed_box_is_read_alone(edge: str, pen: int, angle: float) -> None:
+    # Touching the box, the digit is one component with it: it was read as part of a frame
+    # (nothing at all) or with the box's edges stuck to it.
+    mask = np.zeros((160, 160), np.uint8)
+    box = (40, 35, 120, 125)
+    cv2.rectangle(mask, box[:2], box[2:], 255, pen)
+    centre = {"top": (80, 35 + 27), "bottom": (80, 125 - 27), "left": (40 + 17, 80), "right": (120 - 17, 80)}[edge]
+    cv2.ellipse(mask, centre, (16, 26), 0, 0, 360, 255, 3)
+    rotation = cv2.getRotationMatrix2D((80, 80), angle, 1.0)
+    tilted = cv2.warpAffine(mask, rotation, (160, 160), flags=cv2.INTER_NEAREST) > 0
+    layout = propose(tilted, deslant=False)
+    assert len({a.label for a in layout.atoms}) == 1
+    assert abs(layout.line_height - 55) <= 4  # the ring's height, not the box's (93)
+    x, y = centre
+    ring = cv2.transform(
+        np.array([[[x - 17, y - 27], [x + 17, y - 27], [x - 17, y + 27], [x + 17, y + 27]]], np.float64), rotation
+    )[0]
+    # The atoms' boxes (in the input's pixels) keep within the tilted ring's, a pen's width either way.
+    assert min(a.box.x for a in layout.atoms) >= ring[:, 0].min() - 3
+    assert max(a.box.right for a in layout.atoms) <= ring[:, 0].max() + 3
+    assert min(a.box.y for a in layout.atoms) >= ring[:, 1].min() - 3
+    assert max(a.box.bottom for a in layout.atoms) <= ring[:, 1].max() + 3
+
+
+@pytest.mark.parametrize("pen", [1, 2])
+def test_rings_touching_a_comb_fields_dividers_are_read_alone(pen: int) -> None:
+    # Five cells, every ring touching a divider or a side: the comb and its rings were one
+    # component, taken for a frame, and nothing was read.
+    mask = np.zeros((140, 400), np.uint8)
+    cv2.rectangle(mask, (20, 30), (370, 110), 255, pen)
+    for x in (90, 160, 230, 300):
+        cv2.line(mask, (x, 30), (x, 110), 255, pen)
+    centres = [20 + 17, 160 - 17, 160 + 17, 300 - 17, 370 - 17]
+    for x in centres:
+        cv2.ellipse(mask, (x, 70), (16, 26), 0, 0, 360, 255, 3)
+    layout = propose(mask > 0, deskew=False, deslant=False)
+    labels = sorted(
+        {a.label for a in layout.atoms}, key=lambda label: min(a.box.x for a in layout.atoms if a.label == label)
+    )
+    assert len(labels) == 5
+    for label, x in zip(labels, centres):
+        atoms = [a for a in layout.atoms if a.label == label]
+        assert min(a.box.x for a in atoms) >= x - 18 and max(a.box.right for a in atoms) <= x + 19
+    assert abs(layout.line_height - 55) <= 2
+
+
+def test_a_1_beside_a_box_side_stays() -> None:
+    # An upright bar that runs into a rule at both ends is what is left of a box's side; a 1
+    # standing just inside the box's side passes its ends too, but meets no line across it.
+    mask = np.zeros((160, 140), np.uint8)
+    cv2.rectangle(mask, (30, 30), (110, 130), 255, 2)
+    cv2.line(mask, (37, 50), (37, 110), 255, 4)
+    layout = propose(mask > 0, deskew=False, deslant=False)
+    assert [(a.box.x, a.box.right) for a in layout.atoms] == [(35, 40)]
+
+
+def test_no_mnist_digit_passes_for_a_touched_frame(mnist_test) -> None:  # type: ignore[no-untyped-def]
+    # Thin, bold (a marker) and at three sizes: no digit's strokes are a frame's four edges.
+    for size, bold in ((28, False), (56, False), (80, True)):
+        for image in mnist_test.images[:1500]:
+            ink = (cv2.resize(image, (size, size), interpolation=cv2.INTER_LINEAR) > 100).astype(np.uint8)
+            if bold:
+                ink = cv2.dilate(ink, np.ones((7, 7), np.uint8))
+            count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+            for i in range(1, count):
+                x, y, w, h = stats[i, :4]
+                assert _touched_frame(labels[y : y + h, x : x + w] == i) is None
 
 
 def test_a_bold_frame_around_the_writing_is_furniture() -> None:

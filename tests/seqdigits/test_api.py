@@ -360,6 +360,61 @@ def test_a_digit_written_in_a_printed_box_reads_alone(recognizer, mnist_test) ->
         assert recognizer.read(image).text == str(mnist_test.labels[i])
 
 
+def test_a_digit_touching_its_printed_box_reads_alone(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    # Touching the box, the digit was one component with it, read as a frame (nothing) or with
+    # the box's edges as strokes: 10 of these 40 read right before. Three still do not, each
+    # against a side that one of its own strokes runs along: a 6's back (read 5), a 1, and a
+    # 7's foot bent up the right side (read 2).
+    rng = np.random.default_rng(1)
+    wrong = []
+    for k in range(40):
+        i = int(rng.integers(len(mnist_test.images)))
+        ink = mnist_test.images[i]
+        ys, xs = np.nonzero(ink > 40)
+        crop = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        digit = 255 - cv2.resize(
+            crop, (max(1, round(crop.shape[1] * 48 / crop.shape[0])), 48), interpolation=cv2.INTER_LINEAR
+        )
+        dh, dw = digit.shape
+        w, h, pen = dw + int(rng.integers(30, 60)), int(rng.integers(64, 90)), int(rng.integers(1, 4))
+        image = np.full((h + 40, w + 40), 255, np.uint8)
+        cv2.rectangle(image, (20, 20), (20 + w, 20 + h), 0, pen)
+        # Against the top, the bottom, the left side or the right side in turn, overlapping it by a pixel.
+        x, y = [
+            (20 + (w - dw) // 2, 20),
+            (20 + (w - dw) // 2, 21 + h - dh),
+            (20, 20 + (h - dh) // 2),
+            (21 + w - dw, 20 + (h - dh) // 2),
+        ][k % 4]
+        image[y : y + dh, x : x + dw] = np.minimum(image[y : y + dh, x : x + dw], digit)
+        text = recognizer.read(image).text
+        if text != str(mnist_test.labels[i]):
+            wrong.append((k, str(mnist_test.labels[i]), text))
+    assert wrong == [(14, "6", "5"), (18, "1", ""), (39, "7", "2")]
+
+
+def test_digits_touching_a_comb_fields_dividers_read_alone(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    # A five-cell comb field, three of its digits against a divider or a side: the comb and
+    # those digits were one component, taken for a frame. 2 of these 10 read right before.
+    rng = np.random.default_rng(2)
+    for _ in range(10):
+        picks = rng.integers(len(mnist_test.images), size=5)
+        cell, pen = int(rng.integers(60, 72)), int(rng.integers(1, 3))
+        image = np.full((120, 5 * cell + 40), 255, np.uint8)
+        cv2.rectangle(image, (20, 20), (20 + 5 * cell, 100), 0, pen)
+        for j in range(1, 5):
+            cv2.line(image, (20 + j * cell, 20), (20 + j * cell, 100), 0, pen)
+        for j, i in enumerate(picks):
+            digit = 255 - cv2.resize(mnist_test.images[i], (48, 48), interpolation=cv2.INTER_LINEAR)
+            cols = np.flatnonzero((digit < 215).any(axis=0))
+            digit = digit[:, cols[0] : cols[-1] + 1]
+            dw = digit.shape[1]
+            # Cells 0 and 2 against their right divider, cell 4 against the comb's right side.
+            x = 21 + (j + 1) * cell - dw if j % 2 == 0 else 20 + j * cell + (cell - dw) // 2
+            image[36:84, x : x + dw] = np.minimum(image[36:84, x : x + dw], digit)
+        assert recognizer.read(image).text == "".join(str(mnist_test.labels[i]) for i in picks)
+
+
 def test_errors_are_typed_and_say_what_is_wrong(recognizer, tmp_path, line) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ImageNotFoundError, match="no such image"):
         recognizer.read(tmp_path / "missing.png")
