@@ -23,7 +23,7 @@ from segmentation import (
     propose_lines,
     segment_digits,
 )
-from segmentation.layout import _shear, _touched_frame, find_rules, find_rulings
+from segmentation.layout import _gap_cuts, _shear, _touched_frame, find_rules, find_rulings
 
 
 def _bars(n: int, gap: int = 30, height: int = 60, width: int = 30) -> np.ndarray:
@@ -155,6 +155,70 @@ def test_strong_lean_is_sheared_to_the_training_lean() -> None:
     assert len(layout.atoms) == 4
     for atom in layout.atoms:  # upright-ish again: a stem 60 px tall spans < 0.3 * 60 + pen
         assert atom.box.width <= 0.3 * 60 + 6 + 2
+
+
+def _two_strokes(
+    left: list[tuple[int, int]], right: list[tuple[int, int]], pen: int, size: tuple[int, int] = (70, 60)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two 1-like strokes (polylines of (x, y) points) that touch: the mask, and each stroke's own."""
+    strokes = []
+    for points in (left, right):
+        ink = np.zeros(size, np.uint8)
+        cv2.polylines(ink, [np.array(points)], False, 255, pen)
+        strokes.append(ink > 0)
+    return strokes[0] | strokes[1], strokes[0], strokes[1]
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        ([(20, 5), (30, 62)], [(46, 5), (33, 62)]),  # joined at their feet
+        ([(30, 5), (20, 62)], [(33, 5), (46, 62)]),  # joined at their heads
+        ([(20, 5), (22, 62)], [(42, 5), (27, 50), (25, 62)]),  # side by side, the feet merged
+    ],
+)
+def test_a_gap_between_two_touching_strokes_gets_a_cut(
+    left: list[tuple[int, int]], right: list[tuple[int, int]]
+) -> None:
+    mask, first, second = _two_strokes(left, right, pen=6)
+    (cuts,) = _gap_cuts([mask])
+    assert len(cuts) == 1
+    path = cuts[0]
+    r = round((mask.shape[0] - 1) / 2)
+    columns = np.arange(mask.shape[1])[None, :]
+    leftward = columns < path[:, None]
+    # At half height the cut parts the strokes: all of one on its left, all of the other on its right.
+    assert not (second[r] & leftward[r]).any() and not (first[r] & ~leftward[r]).any()
+    # From there to the open end it runs down the gap, crossing no ink.
+    rows = np.arange(mask.shape[0])
+    free = rows <= r if left[0][0] < right[0][0] - 8 else rows >= r
+    assert not mask[rows[free], path[free]].any()
+
+
+def test_a_closed_loop_gets_no_gap_cut() -> None:
+    ring = np.zeros((70, 50), np.uint8)
+    cv2.ellipse(ring, (25, 35), (15, 28), 0, 0, 360, 255, 5)
+    eight = np.zeros((70, 50), np.uint8)
+    cv2.ellipse(eight, (25, 20), (12, 14), 0, 0, 360, 255, 5)
+    cv2.ellipse(eight, (25, 50), (14, 16), 0, 0, 360, 255, 5)
+    assert _gap_cuts([ring > 0, eight > 0]) == [[], []]
+
+
+def test_two_touching_1s_narrower_than_half_a_line_height_are_cut_apart() -> None:
+    # Two 1s that lean together until their feet touch make one component 29 px wide, under
+    # half the line height (73 px, set by a 0 beside them): it used to get no cut at all, and
+    # the pair could only be read as one digit.
+    mask, first, second = _two_strokes([(40, 15), (40, 85)], [(60, 15), (44, 85)], pen=7, size=(100, 200))
+    cv2.ellipse(ring := np.zeros((100, 200), np.uint8), (150, 50), (16, 30), 0, 0, 360, 255, 5)
+    layout = propose(mask | (ring > 0), deskew=False, deslant=False)
+    pair = [a for a in layout.atoms if a.box.x < 100]
+    assert len(pair) == 2
+    holders = []
+    for stroke in (first, second):
+        y, x = (int(v[0]) for v in np.nonzero(stroke))  # the stroke's first ink pixel: its top
+        inside = [a.box.y <= y < a.box.bottom and a.box.x <= x < a.box.right for a in pair]
+        holders.append([k for k, a in enumerate(pair) if inside[k] and a.mask[y - a.box.y, x - a.box.x]])
+    assert holders == [[0], [1]]
 
 
 def test_wide_components_are_cut_into_pieces_narrower_than_a_digit() -> None:
