@@ -174,6 +174,9 @@ def find_rulings(
             continue
         inside = _centres_within(centres, stats[i : i + 1])[0]
         inside[i - 1] = False  # the frame's own centre
+        # Nothing frames what is bigger than itself: an upright 1 through the middle of its box
+        # holds the box's centre, and was taken for a frame around the box.
+        inside &= (stats[1:, cv2.CC_STAT_WIDTH] <= w) & (stats[1:, cv2.CC_STAT_HEIGHT] <= h)
         # Around two or more components; or around one that spans much of it, as digits that
         # all touch do (not a speck in a 0).
         sizes = stats[1:][inside, 2:4]
@@ -193,13 +196,13 @@ def find_rulings(
             ruled[i] = np.count_nonzero(own[rim:-rim, rim:-rim]) <= 0.1 * area
     if empty:
         # An empty printed box is a field left blank, unless other writing, in no field, stands
-        # nearly as tall as it: then it may be a boxy 0 in a line of digits (and so may a row
-        # of empty boxes, each beside the others).
+        # nearly as tall as it: then it may be a boxy 0 in a line of digits. Another empty box
+        # is no such writing: a row of blank fields is a form left blank, not "000".
         boxed = _centres_within(centres, stats[ruled]).any(axis=0)
         loose = ~boxed & ~ruled[1:]
+        loose[np.asarray(empty) - 1] = False
         for i in empty:
-            others = loose & (np.arange(loose.size) != i - 1)
-            ruled[i] = not bool((stats[1:, cv2.CC_STAT_HEIGHT][others] >= 0.8 * stats[i, cv2.CC_STAT_HEIGHT]).any())
+            ruled[i] = not bool((stats[1:, cv2.CC_STAT_HEIGHT][loose] >= 0.8 * stats[i, cv2.CC_STAT_HEIGHT]).any())
     return ruled
 
 
@@ -789,9 +792,18 @@ def _writing(
             # side of: the halves of a 1 the pen broke, measured as two digits' height.
             found, rules = first, np.zeros_like(rules)
     labels, stats, ruled, line_height, _ = found
-    keep = remove_specks(stats, line_height=line_height) & ~ruled
     # Ink of the frames found before the rules came out: what is left of their sides.
     frames = first[2][first[0]] if rules.any() and first[2][1:].any() else None
+    if frames is not None:
+        remnants = _remnants(labels, stats, first[0], first[1], first[2]) & ~ruled
+        if remnants.any():
+            # A row of boxes whose edges run on into one rule falls apart into pieces no longer
+            # boxes; they are still furniture, and must not set the line height (a box's height).
+            ruled = ruled | remnants
+            if ruled[1:].all():
+                return None
+            line_height = _line_height(stats[1:][~ruled[1:]])
+    keep = remove_specks(stats, line_height=line_height) & ~ruled
     heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
     if frames is not None:
         # A flat bar cut out of a bigger piece of furniture when the rules came out is what is
@@ -852,6 +864,35 @@ def _writing(
     if not keep.any():
         return None
     return labels, stats, keep, line_height
+
+
+def _remnants(
+    labels: npt.NDArray[np.int32],
+    stats: npt.NDArray[np.int32],
+    before: npt.NDArray[np.int32],
+    before_stats: npt.NDArray[np.int32],
+    furniture: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.bool_]:
+    """Mask over the components of ``labels`` (row 0 the background) that are printed boxes or
+    pieces of them: all their pixels lay on components of ``before`` (the labels before the
+    rules came out) that ``furniture`` marks and that are printed boxes (see
+    :func:`_printed_box`). A printed box holds no writing (a digit that touches it makes its
+    holes no rectangles), so none of it is writing; other furniture may have been
+    a frame a digit touched, and its pieces are judged again."""
+    boxes: dict[int, bool] = {}
+
+    def printed(j: int) -> bool:
+        if j not in boxes:
+            x, y, w, h = (int(v) for v in before_stats[j, :4])
+            boxes[j] = bool(furniture[j]) and _printed_box(before[y : y + h, x : x + w] == j)
+        return boxes[j]
+
+    out = np.zeros(stats.shape[0], bool)
+    for i in range(1, stats.shape[0]):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        under = np.unique(before[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i])
+        out[i] = bool(furniture[under].all()) and all(printed(int(j)) for j in under)
+    return out
 
 
 def _one_upright_line(rules: npt.NDArray[np.uint8], *, line_height: float) -> bool:
