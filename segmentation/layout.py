@@ -794,11 +794,14 @@ def _writing(
     labels, stats, ruled, line_height, _ = found
     # Ink of the frames found before the rules came out: what is left of their sides.
     frames = first[2][first[0]] if rules.any() and first[2][1:].any() else None
-    if frames is not None:
-        remnants = _remnants(labels, stats, first[0], first[1], first[2]) & ~ruled
+    boxes = _printed_boxes(first[0], first[1], first[2]) if frames is not None else None
+    if boxes is not None and boxes.any():
+        # What the rules leave of a printed box is still furniture: a row of boxes whose edges run
+        # on into one rule falls apart into pieces that are no boxes, and must not be read or set
+        # the line height (a box's). A box holds no writing (a digit that touches it makes its
+        # holes no rectangles); pieces of other furniture (a frame a digit touched) are judged again.
+        remnants = _within(boxes[first[0]], labels, stats) & ~ruled
         if remnants.any():
-            # A row of boxes whose edges run on into one rule falls apart into pieces no longer
-            # boxes; they are still furniture, and must not set the line height (a box's height).
             ruled = ruled | remnants
             if ruled[1:].all():
                 return None
@@ -866,32 +869,27 @@ def _writing(
     return labels, stats, keep, line_height
 
 
-def _remnants(
-    labels: npt.NDArray[np.int32],
-    stats: npt.NDArray[np.int32],
-    before: npt.NDArray[np.int32],
-    before_stats: npt.NDArray[np.int32],
-    furniture: npt.NDArray[np.bool_],
+def _printed_boxes(
+    labels: npt.NDArray[np.int32], stats: npt.NDArray[np.int32], furniture: npt.NDArray[np.bool_]
 ) -> npt.NDArray[np.bool_]:
-    """Mask over the components of ``labels`` (row 0 the background) that are printed boxes or
-    pieces of them: all their pixels lay on components of ``before`` (the labels before the
-    rules came out) that ``furniture`` marks and that are printed boxes (see
-    :func:`_printed_box`). A printed box holds no writing (a digit that touches it makes its
-    holes no rectangles), so none of it is writing; other furniture may have been
-    a frame a digit touched, and its pieces are judged again."""
-    boxes: dict[int, bool] = {}
+    """Mask over the components of ``labels`` (row 0 the background): those ``furniture`` marks
+    that are printed boxes (see :func:`_printed_box`)."""
+    out = np.zeros(stats.shape[0], bool)
+    for j in np.flatnonzero(furniture):
+        x, y, w, h = (int(v) for v in stats[j, :4])
+        out[j] = _printed_box(labels[y : y + h, x : x + w] == j)
+    return out
 
-    def printed(j: int) -> bool:
-        if j not in boxes:
-            x, y, w, h = (int(v) for v in before_stats[j, :4])
-            boxes[j] = bool(furniture[j]) and _printed_box(before[y : y + h, x : x + w] == j)
-        return boxes[j]
 
+def _within(
+    pixels: npt.NDArray[np.bool_], labels: npt.NDArray[np.int32], stats: npt.NDArray[np.int32]
+) -> npt.NDArray[np.bool_]:
+    """Mask over the components of ``labels`` (row 0 the background): those whose every pixel is
+    set in ``pixels`` (bool (H, W))."""
     out = np.zeros(stats.shape[0], bool)
     for i in range(1, stats.shape[0]):
         x, y, w, h = (int(v) for v in stats[i, :4])
-        under = np.unique(before[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i])
-        out[i] = bool(furniture[under].all()) and all(printed(int(j)) for j in under)
+        out[i] = bool(pixels[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i].all())
     return out
 
 
