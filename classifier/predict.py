@@ -48,7 +48,9 @@ def save_checkpoint(
 def write_payload(path: str | os.PathLike[str], fmt: str, model: torch.nn.Module, **fields: Any) -> None:
     """Save ``model``'s weights (tensors only) as a checkpoint of format ``fmt`` with ``fields``
     beside them; :func:`read_payload` reads it back."""
-    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    # Plain contiguous tensors, whatever memory layout the model trained in (training runs
+    # channels-last): a checkpoint reads the same into any model.
+    state = {k: v.detach().cpu().clone(memory_format=torch.contiguous_format) for k, v in model.state_dict().items()}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     torch.save({"format": fmt, **fields, "state_dict": state}, path)
 

@@ -256,7 +256,7 @@ def _logits(model: DigitNet, images: npt.NDArray[np.uint8], batch: int = 1000) -
     with torch.inference_mode():
         for s in range(0, len(images), batch):
             x = torch.from_numpy(images[s : s + batch]).float().div_(255.0).unsqueeze(1)
-            outs.append(model(x))
+            outs.append(model(x.contiguous(memory_format=torch.channels_last)))
     return torch.cat(outs)
 
 
@@ -376,7 +376,9 @@ def train(config: TrainConfig = TrainConfig(), *, progress: bool = True) -> Trai
     pool_x = torch.from_numpy(np.concatenate(pools_x))
     pool_y = torch.from_numpy(np.concatenate(pools_y))
 
-    model = DigitNet(width=config.width)
+    # Channels-last activations: oneDNN's convolutions and pooling train about 1.3x as fast on
+    # them on a CPU (the same function; the checkpoint is saved in the plain layout).
+    model = DigitNet(width=config.width).to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stubs lack memory_format
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(pool_y) / config.batch_size)
     total_steps = max(1, int(config.epochs * steps_per_epoch))
@@ -393,6 +395,7 @@ def train(config: TrainConfig = TrainConfig(), *, progress: bool = True) -> Trai
                     break
                 idx = permutation[s : s + config.batch_size]
                 x = _jitter(pool_x[idx].float().div_(255.0).unsqueeze(1), generator)
+                x = x.contiguous(memory_format=torch.channels_last)
                 loss = F.cross_entropy(model(x), pool_y[idx], label_smoothing=config.label_smoothing)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()

@@ -138,7 +138,7 @@ def _logits(model: LineNet, items: list[tuple[npt.NDArray[np.uint8], str]], batc
     with torch.inference_mode():
         for s in range(0, len(items), batch):
             x, lengths = batch_lines([image for image, _ in items[s : s + batch]])
-            logits = model(x, lengths)
+            logits = model(x.contiguous(memory_format=torch.channels_last), lengths)
             out += [logits[i, : int(n)] for i, n in enumerate(lengths)]
     return out
 
@@ -212,6 +212,9 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
     model = LineNet(width=width, hidden=hidden)
     if initial is not None:
         load_weights(model, initial, what="line weights")
+    # Channels-last activations: oneDNN's convolutions train about 1.3x as fast on them on a
+    # CPU (the same function; the checkpoint is saved in the plain layout).
+    model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stubs lack memory_format
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     # Batches of lines of similar width: little padding, so little wasted work.
     order = np.argsort([image.shape[1] for image, _ in fit], kind="stable")
@@ -229,6 +232,7 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
                 items = [fit[i] for i in batches[b]]
                 stretch = rng.uniform(1.0 - config.stretch, 1.0 + config.stretch, len(items))
                 x, lengths = batch_lines([_stretched(image, f) for (image, _), f in zip(items, stretch)])
+                x = x.contiguous(memory_format=torch.channels_last)
                 loss = _ctc(model(x, lengths), lengths, [text for _, text in items])
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()

@@ -60,6 +60,24 @@ def test_checkpoint_round_trip_and_errors(tmp_path: Path) -> None:
         DigitClassifier.load(tmp_path / "other.pt")
 
 
+def test_a_model_trained_channels_last_is_saved_in_the_plain_layout(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = DigitNet(width=8).eval()
+    x = torch.rand(4, 1, 28, 28)
+    with torch.inference_mode():
+        expected = model(x)
+    # As training leaves it: the weights' memory in the channels-last layout.
+    model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    assert not model.features[2][0].weight.is_contiguous()
+    save_checkpoint(tmp_path / "w.pt", model, width=8, preprocess=PreprocessConfig(), temperature=1.0, metrics={})
+    state = load_checkpoint(tmp_path / "w.pt")["state_dict"]
+    assert all(tensor.is_contiguous() for tensor in state.values())
+    plain = DigitNet(width=8).eval()
+    plain.load_state_dict(state)
+    with torch.inference_mode():
+        assert torch.allclose(plain(x), expected, atol=1e-6)
+
+
 def test_temperature_fit_recovers_a_known_temperature() -> None:
     generator = torch.Generator().manual_seed(0)
     true_logits = torch.randn(4000, 5, generator=generator) * 3
