@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from classifier.model import fuse_batchnorm
+from classifier.model import channels_last, fuse_batchnorm
 from classifier.predict import CheckpointError, load_weights, read_payload, write_payload
 from classifier.preprocess import LineConfig
 
@@ -159,7 +159,7 @@ class LineReader:
         load_weights(model, payload, what="line weights")
         return cls(
             # As the digit CNN: BatchNorm folded, channels-last activations (oneDNN's faster layout).
-            model=fuse_batchnorm(model.eval()).to(memory_format=torch.channels_last),  # type: ignore[call-overload]  # torch's stubs lack memory_format
+            model=channels_last(fuse_batchnorm(model.eval())),
             config=LineConfig.from_dict(payload["line"]),
             temperature=float(payload.get("temperature", 1.0)),
             metrics=dict(payload.get("metrics", {})),

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-__all__ = ["CLASSES", "NOT_A_DIGIT", "DigitNet", "fuse_batchnorm"]
+__all__ = ["CLASSES", "NOT_A_DIGIT", "DigitNet", "channels_last", "fuse_batchnorm"]
 
 #: Output classes: the ten digits, then one class for crops that hold no single digit
 #: (two touching digits, half a digit, a stray stroke). Segmentation uses it to
@@ -77,3 +77,11 @@ def fuse_batchnorm(model: M) -> M:
                     module[k] = fuse_conv_bn_eval(conv, norm)
                     module[k + 1] = nn.Identity()
     return fused
+
+
+def channels_last(model: M) -> M:
+    """``model`` (in place) with its weights in the channels-last memory layout: oneDNN's
+    convolutions and pooling run faster on it on a CPU, in inference and in training, and the
+    function is the same (to float rounding). Inputs go in as ``x.contiguous(memory_format=
+    torch.channels_last)``. Checkpoints are written in the plain layout whatever the model's."""
+    return model.to(memory_format=torch.channels_last)  # type: ignore[call-overload,no-any-return]  # torch's stubs lack memory_format

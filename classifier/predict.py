@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from classifier.model import CLASSES, NOT_A_DIGIT, DigitNet, fuse_batchnorm
+from classifier.model import CLASSES, NOT_A_DIGIT, DigitNet, channels_last, fuse_batchnorm
 from classifier.preprocess import PreprocessConfig, normalize_batch
 
 __all__ = ["CheckpointError", "DigitClassifier", "default_weights_path", "digit_probabilities", "load_checkpoint", "load_weights", "read_payload", "save_checkpoint", "write_payload"]
@@ -106,9 +106,8 @@ class DigitClassifier:
         load_weights(model, payload)
         model.eval()
         return cls(
-            # Channels-last activations: oneDNN's convolutions and pooling run about twice as
-            # fast on them on a CPU as on the default layout (the same function, to rounding).
-            model=fuse_batchnorm(model).to(memory_format=torch.channels_last),  # type: ignore[call-overload]  # torch's stubs lack memory_format
+            # Channels-last: oneDNN's convolutions and pooling run about twice as fast on it.
+            model=channels_last(fuse_batchnorm(model)),
             preprocess=PreprocessConfig.from_dict(payload["preprocess"]),
             temperature=float(payload.get("temperature", 1.0)),
             metrics=dict(payload.get("metrics", {})),

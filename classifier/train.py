@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from classifier.augment import augment_digit, make_fragment, make_pair, make_scribble
-from classifier.model import NOT_A_DIGIT, DigitNet
+from classifier.model import NOT_A_DIGIT, DigitNet, channels_last
 from classifier.predict import save_checkpoint
 from classifier.preprocess import PreprocessConfig, estimate_stroke_width, normalize_digit
 from datasets.mnist import load_mnist
@@ -376,9 +376,8 @@ def train(config: TrainConfig = TrainConfig(), *, progress: bool = True) -> Trai
     pool_x = torch.from_numpy(np.concatenate(pools_x))
     pool_y = torch.from_numpy(np.concatenate(pools_y))
 
-    # Channels-last activations: oneDNN's convolutions and pooling train about 1.3x as fast on
-    # them on a CPU (the same function; the checkpoint is saved in the plain layout).
-    model = DigitNet(width=config.width).to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stubs lack memory_format
+    # Channels-last, as inference runs it: the training loop goes about 1.3x as fast.
+    model = channels_last(DigitNet(width=config.width))
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(pool_y) / config.batch_size)
     total_steps = max(1, int(config.epochs * steps_per_epoch))

@@ -35,6 +35,7 @@ from classifier.line_model import (
     save_line_checkpoint,
     write_line_ensemble,
 )
+from classifier.model import channels_last
 from classifier.predict import CheckpointError, load_weights, read_payload
 from classifier.preprocess import LineConfig, normalize_line
 from classifier.train import held_out_split, lbfgs_minimize, minimize_temperature, run_jobs, segmented_line, split_train
@@ -212,9 +213,8 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
     model = LineNet(width=width, hidden=hidden)
     if initial is not None:
         load_weights(model, initial, what="line weights")
-    # Channels-last activations: oneDNN's convolutions train about 1.3x as fast on them on a
-    # CPU (the same function; the checkpoint is saved in the plain layout).
-    model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stubs lack memory_format
+    # Channels-last, as inference runs it: the training loop goes about 1.3x as fast.
+    channels_last(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     # Batches of lines of similar width: little padding, so little wasted work.
     order = np.argsort([image.shape[1] for image, _ in fit], kind="stable")

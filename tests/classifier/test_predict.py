@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from classifier.model import CLASSES, NOT_A_DIGIT, DigitNet
+from classifier.model import CLASSES, NOT_A_DIGIT, DigitNet, channels_last
 from classifier.predict import CheckpointError, DigitClassifier, default_weights_path, load_checkpoint, save_checkpoint
 from classifier.preprocess import PreprocessConfig, normalize_batch
 from classifier.train import evaluate, fit_temperature
@@ -67,7 +67,7 @@ def test_a_model_trained_channels_last_is_saved_in_the_plain_layout(tmp_path: Pa
     with torch.inference_mode():
         expected = model(x)
     # As training leaves it: the weights' memory in the channels-last layout.
-    model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    model = channels_last(model)
     assert not model.features[2][0].weight.is_contiguous()
     save_checkpoint(tmp_path / "w.pt", model, width=8, preprocess=PreprocessConfig(), temperature=1.0, metrics={})
     state = load_checkpoint(tmp_path / "w.pt")["state_dict"]
