@@ -279,23 +279,25 @@ def _runs_across(
     norm = max(float(np.hypot(dx, dy)), 1e-9)
     nx, ny = -dy / norm, dx / norm
     offsets = np.arange(-reach, reach + 1)
-    runs: list[tuple[int, float]] = []
-    for t in at:
-        xs = np.rint(x0 + t * dx + offsets * nx).astype(np.int64)
-        ys = np.rint(y0 + t * dy + offsets * ny).astype(np.int64)
-        inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
-        on = np.zeros(offsets.size, bool)
-        on[inside] = ink[ys[inside], xs[inside]] > 0
-        first = next((k for k in sorted(range(-near, near + 1), key=abs) if on[k + reach]), None)
-        if first is None:
-            continue
-        a = b = first + reach
-        while a > 0 and on[a - 1]:
-            a -= 1
-        while b < offsets.size - 1 and on[b + 1]:
-            b += 1
-        runs.append((b - a + 1, (a + b) / 2.0 - reach))
-    return runs
+    # All points at once (one row each): a rule's check runs on every Hough segment of a photo.
+    t = np.asarray(at, np.float64)[:, None]
+    xs = np.rint(x0 + t * dx + offsets * nx).astype(np.int64)
+    ys = np.rint(y0 + t * dy + offsets * ny).astype(np.int64)
+    inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+    on = np.zeros(xs.shape, bool)
+    on[inside] = ink[ys[inside], xs[inside]] > 0
+    # Nearest the segment first; of two as near, the one at -k.
+    search = np.array(sorted(range(-near, near + 1), key=abs)) + reach
+    hit = on[:, search]
+    first = search[hit.argmax(axis=1)][:, None]
+    columns = np.arange(offsets.size)
+    gaps = ~on
+    starts = np.where(gaps & (columns < first), columns, -1).max(axis=1) + 1
+    ends = np.where(gaps & (columns > first), columns, offsets.size).min(axis=1) - 1
+    return [
+        (int(ends[k] - starts[k] + 1), (int(starts[k]) + int(ends[k])) / 2.0 - reach)
+        for k in np.flatnonzero(hit.any(axis=1))
+    ]
 
 
 def _hairline(
