@@ -340,16 +340,20 @@ def ctc_beam_search(log_probs: npt.NDArray[np.float64], *, width: int = 6, floor
     """The ``width`` most likely texts by CTC prefix beam search, with their log-probabilities
     (best first). Digits under ``floor`` probability in a frame are not extended there."""
     probs = np.exp(log_probs)
+    # Python floats and index lists, made once for all frames: the search below is plain
+    # Python, and reading numpy scalars one by one was a third of its time.
+    rows: list[list[float]] = probs.tolist()
+    allowed: list[list[int]] = [np.flatnonzero(row).tolist() for row in probs[:, 1:] >= floor]
+    names = [str(d) for d in range(probs.shape[1] - 1)]
     beams: dict[str, tuple[float, float]] = {"": (1.0, 0.0)}  # text -> P(ends in blank), P(ends in its last digit)
     log_scale = 0.0
-    for row in probs:
-        digits = np.flatnonzero(row[1:] >= floor).tolist()
+    for row, digits in zip(rows, allowed):
         grown: dict[str, list[float]] = {}
         for text, (blank, last) in beams.items():
             entry = grown.setdefault(text, [0.0, 0.0])
-            entry[0] += (blank + last) * float(row[BLANK])
+            entry[0] += (blank + last) * row[BLANK]
             for d in digits:
-                ch, p = str(d), float(row[d + 1])
+                ch, p = names[d], row[d + 1]
                 longer = grown.setdefault(text + ch, [0.0, 0.0])
                 if text and text[-1] == ch:
                     longer[1] += blank * p  # a repeated digit needs a blank between
