@@ -722,6 +722,29 @@ def test_a_1_the_pen_skipped_across_keeps_all_its_ink(gap: int) -> None:
     assert sum(int(atom.mask.sum()) for atom in layout.atoms) == int(mask.sum())
 
 
+@pytest.mark.parametrize(("height", "blank"), [(24, 3), (24, 4), (30, 3), (30, 4), (40, 4)])
+def test_a_lone_1_the_pen_skipped_across_is_one_line_however_short_its_halves(height: int, blank: int) -> None:
+    # Alone, nothing else on the line holds the halves together, and a gap of a fifth of a
+    # half's height or more parted them into two lines, each read as a 1.
+    mask = np.zeros((3 * height, 3 * height), bool)
+    mask[height : 2 * height, height : height + max(3, height // 8)] = True
+    middle = height + height // 2
+    mask[middle - blank // 2 : middle - blank // 2 + blank] = False
+    assert len(propose_lines(mask)) == 1
+
+
+def test_marks_one_above_the_other_stay_lines_of_their_own_when_wide_or_far_apart() -> None:
+    mask = np.zeros((200, 120), bool)
+    mask[20:60, 50:55] = True  # a 1, and under it another, a line's height apart
+    mask[100:140, 50:55] = True
+    assert len(propose_lines(mask)) == 2
+    rings = np.zeros((200, 120), np.uint8)
+    # A 0, and a 0 a quarter of its height under it: too wide for a stroke's halves.
+    cv2.ellipse(rings, (60, 40), (14, 20), 0, 0, 360, 1, 4)
+    cv2.ellipse(rings, (60, 95), (14, 20), 0, 0, 360, 1, 4)
+    assert len(propose_lines(rings.astype(bool))) == 2
+
+
 @pytest.mark.parametrize("angle", [0.0, 30.0, 90.0, -60.0])
 def test_ink_axis_gives_the_lines_angle_and_how_long_it_is(angle: float) -> None:
     mask = np.zeros((400, 400), np.uint8)

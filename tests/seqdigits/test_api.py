@@ -285,6 +285,17 @@ def _stacked(mnist_test, *texts: str) -> tuple[np.ndarray, list[list]]:  # type:
     return sheet, boxes
 
 
+@pytest.mark.parametrize(("height", "blank"), [(24, 3), (24, 4), (30, 3), (30, 4), (40, 4)])
+def test_a_lone_1_the_pen_skipped_across_reads_1(recognizer, height: int, blank: int) -> None:  # type: ignore[no-untyped-def]
+    # A house number "1" whose stroke breaks once: read as two lines, "1\n1", before.
+    image = np.full((3 * height, 3 * height), 240, np.uint8)
+    image[height : 2 * height, height + height // 2 : height + height // 2 + max(2, height // 8)] = 20
+    middle = height + height // 2 - blank // 2
+    image[middle : middle + blank] = 240
+    reading = recognizer.read(image)
+    assert reading.text == "1" and len(reading.characters) == 1
+
+
 def test_lines_one_under_another_are_each_read(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
     sheet, boxes = _stacked(mnist_test, "5551234", "12")
     reading = recognizer.read(sheet)
