@@ -1132,16 +1132,14 @@ LINE_GAP = 0.2
 STROKE_GAP = 0.5
 
 
-def _halves_of_a_stroke(above: tuple[int, int, int, int], below: tuple[int, int, int, int]) -> bool:
-    """Whether two marks one above the other, each (top, bottom, left, right) in px, ends
-    exclusive, look like one stroke the pen skipped across: each at most half as wide as it
-    is tall, their columns overlapping, and the blank rows between them fewer than
-    :data:`STROKE_GAP` x the shorter one's height. Two lines each of one upright 1 look the
-    same; a broken 1 is the likelier."""
-    heights = [m[1] - m[0] for m in (above, below)]
-    narrow = all(m[3] - m[2] <= 0.5 * h for m, h in zip((above, below), heights))
-    overlap = min(above[3], below[3]) > max(above[2], below[2])
-    return narrow and overlap and below[0] - above[1] < STROKE_GAP * min(heights)
+def _halves_of_a_stroke(above: Box, below: Box) -> bool:
+    """Whether two marks one above the other (their boxes) look like one stroke the pen
+    skipped across: each at most half as wide as it is tall, their columns overlapping, and
+    the blank rows between them fewer than :data:`STROKE_GAP` x the shorter one's height. Two
+    lines each of one upright 1 look the same; a broken 1 is the likelier."""
+    narrow = all(m.width <= 0.5 * m.height for m in (above, below))
+    overlap = min(above.right, below.right) > max(above.x, below.x)
+    return narrow and overlap and below.y - above.bottom < STROKE_GAP * min(above.height, below.height)
 
 
 def _row_slabs(
@@ -1160,9 +1158,9 @@ def _row_slabs(
     breaks = np.flatnonzero(np.diff(inked) > 1)
     runs = [(int(inked[a]), int(inked[b]) + 1) for a, b in zip(np.r_[0, breaks + 1], np.r_[breaks, inked.size - 1])]
 
-    def extent(top: int, bottom: int) -> tuple[int, int, int, int]:
+    def extent(top: int, bottom: int) -> Box:
         columns = np.flatnonzero(mask[top:bottom].any(axis=0))
-        return top, bottom, int(columns[0]), int(columns[-1]) + 1
+        return Box(int(columns[0]), top, int(columns[-1]) + 1 - int(columns[0]), bottom - top)
 
     joined = [runs[0]]
     for top, bottom in runs[1:]:
@@ -1192,23 +1190,22 @@ def _text_lines(stats: npt.NDArray[np.int32], keep: npt.NDArray[np.bool_], line_
     bottoms = tops + stats[:, cv2.CC_STAT_HEIGHT]
     tall = np.flatnonzero(keep & (stats[:, cv2.CC_STAT_HEIGHT] >= 0.5 * line_height))
     tall = tall[tall > 0]
-    lefts = stats[:, cv2.CC_STAT_LEFT]
-    rights = lefts + stats[:, cv2.CC_STAT_WIDTH]
 
-    def extent(label: int) -> tuple[int, int, int, int]:
-        return int(tops[label]), int(bottoms[label]), int(lefts[label]), int(rights[label])
+    def box(label: int) -> Box:
+        return Box(*(int(v) for v in stats[label, :4]))  # left, top, width, height
 
     bands: list[list[float]] = []
-    members: list[list[int]] = []
+    # Each band's mark while it holds only one: it may be the upper half of a stroke the pen
+    # skipped across.
+    lone: list[int | None] = []
     for label in tall[np.argsort(tops[tall])]:
-        # A band of one mark may be the upper half of a stroke the pen skipped across.
-        halves = bool(bands) and len(members[-1]) == 1 and _halves_of_a_stroke(extent(members[-1][0]), extent(label))
-        if bands and (tops[label] < bands[-1][1] + LINE_GAP * line_height or halves):
+        near = bool(bands) and tops[label] < bands[-1][1] + LINE_GAP * line_height
+        if near or (bool(lone) and lone[-1] is not None and _halves_of_a_stroke(box(lone[-1]), box(label))):
             bands[-1][1] = max(bands[-1][1], bottoms[label])
-            members[-1].append(int(label))
+            lone[-1] = None
         else:
             bands.append([tops[label], bottoms[label]])
-            members.append([int(label)])
+            lone.append(int(label))
     if len(bands) <= 1:
         return [keep]
     centres = np.array([(top + bottom) / 2.0 for top, bottom in bands])
