@@ -27,6 +27,7 @@ __all__ = [
     "find_rules",
     "find_rulings",
     "ink_axis",
+    "one_stroke",
     "propose",
     "propose_lines",
     "remove_specks",
@@ -142,6 +143,90 @@ def _line_height(stats: npt.NDArray[np.int32]) -> float:
     big = heights[areas >= 0.1 * areas.max()]
     tall = big[big >= 0.5 * big.max()]
     return float(np.median(tall))
+
+
+def _writing_height(
+    labels: npt.NDArray[np.int32], stats: npt.NDArray[np.int32], members: npt.NDArray[np.bool_]
+) -> float:
+    """:func:`_line_height` of the ``members`` of the components (a mask over the rows of
+    ``stats``; row 0, the background, never counts); where they are all pieces of one digit
+    stacked one over the other (:func:`_stacked_marks`, ``stroke=False``), the height of the
+    stack: a lone digit the pen skipped across has only its pieces to be measured by."""
+    stack = _stacked_marks(labels, stats, members, stroke=False)
+    members = members.copy()
+    members[0] = False
+    return float(stack.height) if stack is not None else _line_height(stats[members])
+
+
+def _labelled(binary: npt.NDArray[np.uint8]) -> tuple[int, npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    """The count, the label image and the stats (rows of cv2 stats, row 0 the background) of the
+    8-connected components of a uint8 (H, W) image (nonzero is ink)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    return int(count), np.asarray(labels, np.int32), np.asarray(stats, np.int32)
+
+
+def one_stroke(mask: npt.NDArray[np.bool_]) -> Box | None:
+    """The box (pixels) around the writing in a bool (H, W) ink mask where it is one stroke the
+    pen skipped across (a lone 1), in pieces one under the other (see :func:`_stacked_marks`);
+    None for one piece, for marks side by side (a line of digits), for rings, and for nothing."""
+    _, labels, stats = _labelled(mask.view(np.uint8))
+    return _stacked_marks(labels, stats, np.ones(stats.shape[0], bool))
+
+
+#: Ink per row, in pen widths, under which a piece is one stroke: a ring, or a digit turned on its
+#: side, crosses most rows twice or more.
+STROKE_INK = 2.0
+
+
+def _stacked_marks(
+    labels: npt.NDArray[np.int32], stats: npt.NDArray[np.int32], members: npt.NDArray[np.bool_], *, stroke: bool = True
+) -> Box | None:
+    """The box around the ``members`` of the components (a mask over the rows of ``stats``; row 0,
+    the background, never counts; those with a tenth of the largest one's ink or more) where they
+    are the pieces of one digit the pen skipped across, stacked: two or more, each starting and
+    ending lower than the one before, with fewer blank rows between them than
+    :data:`STROKE_GAP` x the shorter one's height, and their columns overlapping (or, across
+    blank rows, no further apart than there are rows). No piece is a flat bar (over three times
+    as wide as tall), and none overlaps the rows of the one before by half the shorter one's
+    height: two touching strings side by side are no stack. None otherwise.
+
+    ``stroke``: the pieces must also make one stroke (a 1): each under :data:`STROKE_INK` pen
+    widths of ink a row, and, but for a short end (under half the tallest one's height), no
+    wider than tall; their rows may overlap (a leaning stroke cut along its lean). Nothing tells
+    such pieces from lines of one 1 each that close, or a line turned on its side; one 1 is the
+    likelier, but rings (a 0 over a 0) and digits turned on their side are not one stroke."""
+    ids = np.flatnonzero(members[1:]) + 1
+    if ids.size < 2:
+        return None
+    areas = stats[ids, cv2.CC_STAT_AREA]
+    ids = ids[areas >= 0.1 * areas.max()]
+    if ids.size < 2:
+        return None
+    x, y, w, h = (stats[ids, k].astype(np.int64) for k in range(4))
+    right, bottom = x + w, y + h
+    # A stroke's pieces stand upright but for a short end: a digit turned on its side is wider
+    # than tall. A digit's pieces may be wide (the halves of a 3), but not flat (a rule).
+    if np.any(((w > h) & (2 * h >= h.max())) if stroke else (w > 3 * h)):
+        return None
+    order = np.lexsort((bottom, y))
+    x, y, h, right, bottom = x[order], y[order], h[order], right[order], bottom[order]
+    blank = y[1:] - bottom[:-1]
+    # Columns overlap, or, across blank rows, are no further apart than there are rows: a
+    # leaning stroke cut across shifts its pieces sideways.
+    aside = np.maximum(x[1:], x[:-1]) - np.minimum(right[1:], right[:-1])
+    near = np.where(blank <= 0, aside < 0, aside <= blank)
+    lower = (y[1:] > y[:-1]) & (bottom[1:] > bottom[:-1])
+    shorter = np.minimum(h[1:], h[:-1])
+    apart = stroke | (blank > -0.5 * shorter)
+    if not np.all(near & lower & apart & (blank < STROKE_GAP * shorter)):
+        return None
+    box = Box(int(x.min()), int(y[0]), int(right.max() - x.min()), int(bottom.max() - y[0]))
+    if not stroke:
+        return box
+    # The pen's width, from all the pieces: a short one alone measures it narrow.
+    own = np.isin(labels[box.y : box.bottom, box.x : box.right], ids)
+    pen = estimate_stroke_width(own.view(np.uint8))
+    return None if np.any(stats[ids, cv2.CC_STAT_AREA] >= STROKE_INK * pen * stats[ids, cv2.CC_STAT_HEIGHT]) else box
 
 
 def find_rulings(
@@ -747,7 +832,7 @@ def _components(
     """Labels, stats, form-furniture mask and line height of an ink image, and the pixels
     (255) of the frames that writing touched, taken out before labelling (None where none
     was); None when nothing is written."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
+    count, labels, stats = _labelled((ink > 0).astype(np.uint8))
     if count <= 1:
         return None
     # A printed box or comb field that a digit touches is one component with the digit, and
@@ -758,18 +843,18 @@ def _components(
     if touched is not None:
         frames = _under_strokes(ink, touched[0], line_height=touched[1])
         ink = np.asarray(cv2.subtract(ink, frames), np.uint8)
-        count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
+        count, labels, stats = _labelled((ink > 0).astype(np.uint8))
         if count <= 1:
             return None
     # Two passes: a frame can be the tallest thing on the page and would set the line height.
-    ruled = find_rulings(stats, line_height=_line_height(stats[1:]), labels=labels)
+    ruled = find_rulings(stats, line_height=_writing_height(labels, stats, np.ones(count, bool)), labels=labels)
     if ruled[1:].all():
         return None
-    line_height = _line_height(stats[1:][~ruled[1:]])
+    line_height = _writing_height(labels, stats, ~ruled)
     ruled = find_rulings(stats, line_height=line_height, labels=labels)
     if ruled[1:].all():
         return None
-    return labels, stats, ruled, _line_height(stats[1:][~ruled[1:]]), frames
+    return labels, stats, ruled, _writing_height(labels, stats, ~ruled), frames
 
 
 def _writing(
@@ -810,7 +895,7 @@ def _writing(
             ruled = ruled | remnants
             if ruled[1:].all():
                 return None
-            line_height = _line_height(stats[1:][~ruled[1:]])
+            line_height = _writing_height(labels, stats, ~ruled)
     keep = remove_specks(stats, line_height=line_height) & ~ruled
     heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
     if frames is not None:
@@ -1092,7 +1177,7 @@ def propose_lines(
     writing as one line (that is :func:`propose`)."""
     if mask.ndim != 2:
         raise ValueError(f"mask must be 2-D, got shape {mask.shape}")
-    if lines and len(slabs := _row_slabs(mask)) > 1:
+    if lines and len(slabs := _row_slabs(mask)) > 1 and one_stroke(mask) is None:
         # Levelling all the ink at once would tilt two lines of unequal length.
         again = functools.partial(
             propose_lines, deskew=deskew, deslant=deslant, max_atoms=max_atoms, cuts_per_height=cuts_per_height,
@@ -1112,6 +1197,8 @@ def propose_lines(
         return (LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale),)
     labels, stats, keep, line_height = found
     groups = _text_lines(stats, keep, line_height) if lines else [keep]
+    if len(groups) > 1 and _stacked_marks(labels, stats, keep) is not None:
+        groups = [keep]
     layout = functools.partial(
         _layout, angle, matrix, labels, stats,
         deslant=deslant, max_atoms=max_atoms, cuts_per_height=cuts_per_height, split_ratio=split_ratio,
@@ -1120,7 +1207,7 @@ def propose_lines(
     )
     if len(groups) == 1:
         return (layout(keep, line_height),)
-    return tuple(layout(group, _line_height(stats[group])) for group in groups)
+    return tuple(layout(group, _writing_height(labels, stats, group)) for group in groups)
 
 
 #: Blank space between two lines of writing, in line heights, under which they are one line (a

@@ -36,6 +36,7 @@ from segmentation import (
     estimate_line_height,
     geometric_skip_scores,
     ink_axis,
+    one_stroke,
     parse_pattern,
     propose_lines,
 )
@@ -67,6 +68,9 @@ class _Prepared:
     width: int
     height: int
     turn: int = 0
+    #: Upright writing that may be one mark the pen skipped across (a lone 1 in pieces): read as
+    #: it stands, it competes with the turned readings.
+    stroke: bool = False
 
 
 class Recognizer:
@@ -140,7 +144,7 @@ class Recognizer:
         # is still tall enough to measure there.
         coarse = min(1.0, _MEASURE_SIDE / max(gray.shape))
         mask = binarize(gray if coarse == 1.0 else _shrunk(gray, coarse))
-        upright = _stands_upright(mask)
+        upright, stroke = _stands_upright(mask)
         # Writing that stands upright is measured as the line it is when turned.
         measured = np.ascontiguousarray(np.rot90(mask)) if upright else mask
         tall = 2 * self.line_height * coarse
@@ -158,7 +162,7 @@ class Recognizer:
             mask = binarize(gray)
         return tuple(
             tuple(
-                _Prepared(layout=layout, width=width, height=height, turn=turn)
+                _Prepared(layout=layout, width=width, height=height, turn=turn, stroke=stroke)
                 for layout in propose_lines(np.ascontiguousarray(np.rot90(mask, turn)), scale=scale)
             )
             for turn in ((0, 1, 3) if upright else (0,))
@@ -386,9 +390,12 @@ class Recognizer:
             read = [_turned_back(_joined([next(readings) for _ in lines]), lines[0].turn) for lines in ways]
             # Writing that stands upright is a line turned sideways: of the two ways to turn it
             # back, the likelier reading. Read as it stands, it gives confident nonsense (a turned
-            # box reads as one "8"), so that reading serves only when neither turn reads a digit.
-            turned = [reading for reading in read[1:] if reading.text]
-            out.append(max(turned, key=lambda reading: reading.confidence) if turned else read[0])
+            # box reads as one "8"), so that reading serves only when neither turn reads a digit,
+            # or when the writing may be the pieces of one upright stroke.
+            choices = [reading for reading in read[1:] if reading.text]
+            if ways[0][0].stroke and read[0].text:
+                choices.append(read[0])
+            out.append(max(choices, key=lambda reading: reading.confidence) if choices else read[0])
         return out
 
     def _line_log_probs(self, layouts: list[LineLayout]) -> list[list[npt.NDArray[np.float64]] | None]:
@@ -546,13 +553,17 @@ def _joined(lines: list[Reading]) -> Reading:
     )
 
 
-def _stands_upright(mask: npt.NDArray[np.bool_]) -> bool:
-    """Whether the writing in a bool (H, W) ink mask stands upright (see _COLUMN_ELONGATION)."""
+def _stands_upright(mask: npt.NDArray[np.bool_]) -> tuple[bool, bool]:
+    """Whether the writing in a bool (H, W) ink mask stands upright (see _COLUMN_ELONGATION), and
+    whether its marks may then be the pieces of one stroke (:func:`segmentation.one_stroke`):
+    a lone 1 the pen skipped across stands as upright, and a turned line may look the same."""
     angle, elongation = ink_axis(mask)
     if elongation < _COLUMN_ELONGATION or abs(angle) < 90.0 - _COLUMN_TILT:
-        return False
+        return False, False
     areas = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)[2][1:, cv2.CC_STAT_AREA]
-    return int((areas >= 0.1 * areas.max()).sum()) >= 2
+    if int((areas >= 0.1 * areas.max()).sum()) < 2:
+        return False, False
+    return True, one_stroke(mask) is not None
 
 
 def _without_tracebacks(exc: ImageError) -> ImageError:

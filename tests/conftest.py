@@ -6,6 +6,7 @@ import io
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -61,6 +62,45 @@ def png_bytes(image: np.ndarray, fmt: str = "PNG", **params: object) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format=fmt, **params)
     return buffer.getvalue()
+
+
+def broken_stroke(height: int, *, cut: float, slant: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """A lone 1 (dark on light, uint8 (2h, 2h)), ``height`` px tall, leaning ``slant`` px, that the
+    pen skipped across ``cut`` of the way down (blank rows a twelfth of its height), and the
+    rows [top, bottom) its ink spans."""
+    image = np.full((2 * height, 2 * height), 240, np.uint8)
+    x = height + slant // 2
+    pen = max(2, height // 8)
+    cv2.line(image, (x, height // 2), (x - slant, height // 2 + height), 20, pen)
+    y = height // 2 + int(cut * height)
+    image[y : y + max(2, height // 12)] = 240
+    rows = np.flatnonzero((image < 128).any(axis=1))
+    return image, (int(rows[0]), int(rows[-1]) + 1)
+
+
+def broken_eight(size: int, *, gap: int, lean: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """A lone 8 (dark on light, uint8 (3s, 3s)) about ``size`` px tall, drawn as two rings that
+    ``gap`` blank rows part at the waist (the upper one shifted ``lean`` px right), and the rows
+    [top, bottom) its ink spans."""
+    image = np.full((3 * size, 3 * size), 240, np.uint8)
+    a, b, pen = int(0.3 * size), size // 4, max(2, size // 10)
+    x, y = int(1.5 * size), size
+    cv2.ellipse(image, (x + lean, y), (a, b), 0, 0, 360, 20, pen)
+    cv2.ellipse(image, (x, y + 2 * b + pen + gap), (int(1.15 * a), b), 0, 0, 360, 20, pen)
+    rows = np.flatnonzero((image < 128).any(axis=1))
+    return image, (int(rows[0]), int(rows[-1]) + 1)
+
+
+def broken_digits() -> list[tuple[str, np.ndarray, tuple[int, int]]]:
+    """Lone digits a skipping pen left in pieces one over the other, each set its line's height by
+    a piece before (the digit, the image, the rows [top, bottom) its ink spans): 1s cut near one
+    end, whose short piece is wider than half its height (:func:`broken_stroke`; height, cut,
+    slant), and 8s parted at the waist (:func:`broken_eight`; size, gap, lean)."""
+    ones = [(24, 0.3, 0), (24, 0.7, 6), (32, 0.7, 8), (48, 0.2, 0), (48, 0.7, 12), (64, 0.3, 16), (64, 0.8, 0)]
+    eights = [(24, 3, 3), (48, 2, 0), (48, 3, 3), (64, 2, 3), (64, 3, 0)]
+    return [("1", *broken_stroke(h, cut=c, slant=s)) for h, c, s in ones] + [
+        ("8", *broken_eight(z, gap=g, lean=n)) for z, g, n in eights
+    ]
 
 
 @pytest.fixture()

@@ -19,11 +19,13 @@ from segmentation import (
     estimate_slant,
     geometric_scores,
     ink_axis,
+    one_stroke,
     propose,
     propose_lines,
     segment_digits,
 )
 from segmentation.layout import _gap_cuts, _shear, _touched_frame, find_rules, find_rulings
+from tests.conftest import broken_digits
 
 
 def _bars(n: int, gap: int = 30, height: int = 60, width: int = 30) -> np.ndarray:
@@ -733,16 +735,65 @@ def test_a_lone_1_the_pen_skipped_across_is_one_line_however_short_its_halves(he
     assert len(propose_lines(mask)) == 1
 
 
-def test_marks_one_above_the_other_stay_lines_of_their_own_when_wide_or_far_apart() -> None:
+def test_marks_one_above_the_other_stay_lines_of_their_own_when_rings_or_far_apart() -> None:
     mask = np.zeros((200, 120), bool)
     mask[20:60, 50:55] = True  # a 1, and under it another, a line's height apart
     mask[100:140, 50:55] = True
     assert len(propose_lines(mask)) == 2
     rings = np.zeros((200, 120), np.uint8)
-    # A 0, and a 0 a quarter of its height under it: too wide for a stroke's halves.
+    # A 0, and a 0 a quarter of its height under it: rings, no stroke's pieces.
     cv2.ellipse(rings, (60, 40), (14, 20), 0, 0, 360, 1, 4)
     cv2.ellipse(rings, (60, 95), (14, 20), 0, 0, 360, 1, 4)
     assert len(propose_lines(rings.astype(bool))) == 2
+    assert one_stroke(rings.astype(bool)) is None
+
+
+def test_one_stroke_boxes_the_pieces_of_a_mark_the_pen_skipped_across() -> None:
+    mask = np.zeros((100, 80), bool)
+    mask[10:22, 25:33] = True  # a short piece, wider than half its height
+    mask[25:80, 24:30] = True  # the rest of the stroke, 3 blank rows under it
+    assert one_stroke(mask) == Box(24, 10, 9, 70)
+    speck = mask.copy()
+    speck[50:52, 60:62] = True  # under a tenth of the stroke's ink: not a mark
+    assert one_stroke(speck) == Box(24, 10, 9, 70)
+    lone = np.zeros_like(mask)
+    lone[25:80, 24:30] = True
+    assert one_stroke(lone) is None  # one piece: nothing skipped
+    beside = lone.copy()
+    beside[25:80, 44:50] = True
+    assert one_stroke(beside) is None  # two 1s side by side: a line of digits
+    far = lone.copy()
+    far[13:19, 25:33] = True  # 6 blank rows: not fewer than half the short piece's height
+    assert one_stroke(far) is None
+    bar = lone.copy()
+    bar[14:22, 10:34] = True  # a 7's top, or a line above: three pens of ink a row and more
+    assert one_stroke(bar) is None
+    end = lone.copy()
+    end[82:88, 22:30] = True  # a stroke's short end, wider than tall, 2 blank rows under it
+    assert one_stroke(end) == Box(22, 25, 8, 63)
+    leaning = lone.copy()
+    leaning[84:95, 32:38] = True  # columns apart by 2, across 4 blank rows: a leaning stroke cut
+    assert one_stroke(leaning) == Box(24, 25, 14, 70)
+    wide = lone.copy()
+    wide[84:95, 36:42] = True  # columns apart by 6, more than the rows between: beside it
+    assert one_stroke(wide) is None
+    turned = np.zeros((120, 80), np.uint8)
+    cv2.ellipse(turned, (40, 30), (22, 14), 0, 0, 360, 1, 4)  # 0s turned on their side
+    cv2.ellipse(turned, (40, 65), (22, 14), 0, 0, 360, 1, 4)
+    assert one_stroke(turned.astype(bool)) is None
+
+
+@pytest.mark.parametrize(("digit", "image", "rows"), broken_digits())
+def test_a_lone_digit_in_pieces_is_one_line_as_tall_as_the_digit(
+    digit: str, image: np.ndarray, rows: tuple[int, int]
+) -> None:
+    # A 1's pieces are one stroke; an 8's rings are not, but alone, pieces stacked this close are
+    # one digit's.
+    mask = binarize(image)
+    inked = np.flatnonzero(mask.any(axis=1))
+    (layout,) = propose_lines(mask)
+    assert layout.line_height == inked[-1] + 1 - inked[0]  # the whole digit's, not a piece's
+    assert sum(int(atom.mask.sum()) for atom in layout.atoms) == int(mask.sum())  # no piece taken for a rule
 
 
 @pytest.mark.parametrize("angle", [0.0, 30.0, 90.0, -60.0])

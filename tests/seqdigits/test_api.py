@@ -21,7 +21,7 @@ from seqdigits import (
     UnsupportedImageError,
     WeightsError,
 )
-from tests.conftest import png_bytes
+from tests.conftest import broken_digits, png_bytes
 
 SEPARATED = SynthConfig(gap="separated", height=(48, 60))
 
@@ -294,6 +294,17 @@ def test_a_lone_1_the_pen_skipped_across_reads_1(recognizer, height: int, blank:
     image[middle : middle + blank] = 240
     reading = recognizer.read(image)
     assert reading.text == "1" and len(reading.characters) == 1
+
+
+@pytest.mark.parametrize(("digit", "image", "rows"), broken_digits())
+def test_a_lone_digit_in_pieces_reads_as_one_digit(
+    recognizer: seqdigits.Recognizer, digit: str, image: np.ndarray, rows: tuple[int, int]
+) -> None:
+    # Measured by a piece, a 1 read "22", "44", "2", "1\n1" or nothing before, and a 48 px 8
+    # parted at the waist "0" at 0.999 confidence.
+    reading = recognizer.read(image)
+    assert reading.text == digit and len(reading.characters) == 1
+    assert (reading.characters[0].box.y, reading.characters[0].box.bottom) == rows
 
 
 def test_lines_one_under_another_are_each_read(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
