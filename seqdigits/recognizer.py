@@ -54,9 +54,12 @@ _MEASURE_SIDE = 800
 #: Writing of two marks or more (components with a tenth of the largest one's ink) whose ink is
 #: at least _COLUMN_ELONGATION times as long as wide, along an axis within _COLUMN_TILT degrees
 #: of upright, is read as a line turned sideways (a photo with no EXIF orientation). One mark
-#: is not enough: a lone 1, 6 or 9 is as upright and as long.
+#: is not enough: a lone 1, 6 or 9 is as upright and as long (but see _LONE_MARK_ELONGATION).
 _COLUMN_ELONGATION = 2.0
 _COLUMN_TILT = 25.0
+#: One mark that long (a turned line whose digits all touch, or a lone 1 standing tall) is read
+#: turned back too, but its reading as it stands competes with the turned ones.
+_LONE_MARK_ELONGATION = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +71,9 @@ class _Prepared:
     width: int
     height: int
     turn: int = 0
-    #: Upright writing that may be one mark the pen skipped across (a lone 1 in pieces): read as
-    #: it stands, it competes with the turned readings.
-    stroke: bool = False
+    #: Upright writing that may be a lone digit standing (one long mark, or a 1 in pieces): its
+    #: reading as it stands competes with the turned ones.
+    competes: bool = False
 
 
 class Recognizer:
@@ -144,7 +147,7 @@ class Recognizer:
         # is still tall enough to measure there.
         coarse = min(1.0, _MEASURE_SIDE / max(gray.shape))
         mask = binarize(gray if coarse == 1.0 else _shrunk(gray, coarse))
-        upright, stroke = _stands_upright(mask)
+        upright, competes = _stands_upright(mask)
         # Writing that stands upright is measured as the line it is when turned.
         measured = np.ascontiguousarray(np.rot90(mask)) if upright else mask
         tall = 2 * self.line_height * coarse
@@ -162,7 +165,7 @@ class Recognizer:
             mask = binarize(gray)
         return tuple(
             tuple(
-                _Prepared(layout=layout, width=width, height=height, turn=turn, stroke=stroke)
+                _Prepared(layout=layout, width=width, height=height, turn=turn, competes=competes)
                 for layout in propose_lines(np.ascontiguousarray(np.rot90(mask, turn)), scale=scale)
             )
             for turn in ((0, 1, 3) if upright else (0,))
@@ -391,9 +394,9 @@ class Recognizer:
             # Writing that stands upright is a line turned sideways: of the two ways to turn it
             # back, the likelier reading. Read as it stands, it gives confident nonsense (a turned
             # box reads as one "8"), so that reading serves only when neither turn reads a digit,
-            # or when the writing may be the pieces of one upright stroke.
+            # or when the writing may be a lone digit standing (one long mark, or a 1 in pieces).
             choices = [reading for reading in read[1:] if reading.text]
-            if ways[0][0].stroke and read[0].text:
+            if ways[0][0].competes and read[0].text:
                 choices.append(read[0])
             out.append(max(choices, key=lambda reading: reading.confidence) if choices else read[0])
         return out
@@ -555,14 +558,16 @@ def _joined(lines: list[Reading]) -> Reading:
 
 def _stands_upright(mask: npt.NDArray[np.bool_]) -> tuple[bool, bool]:
     """Whether the writing in a bool (H, W) ink mask stands upright (see _COLUMN_ELONGATION), and
-    whether its marks may then be the pieces of one stroke (:func:`segmentation.one_stroke`):
-    a lone 1 the pen skipped across stands as upright, and a turned line may look the same."""
+    whether it may then be a lone digit standing, to be read as it stands too: one mark at least
+    _LONE_MARK_ELONGATION long (a turned line whose digits all touch looks the same), or marks
+    that are the pieces of one stroke (:func:`segmentation.one_stroke`; a lone 1 the pen
+    skipped across)."""
     angle, elongation = ink_axis(mask)
     if elongation < _COLUMN_ELONGATION or abs(angle) < 90.0 - _COLUMN_TILT:
         return False, False
     areas = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)[2][1:, cv2.CC_STAT_AREA]
     if int((areas >= 0.1 * areas.max()).sum()) < 2:
-        return False, False
+        return (True, True) if elongation >= _LONE_MARK_ELONGATION else (False, False)
     return True, one_stroke(mask) is not None
 
 

@@ -331,6 +331,25 @@ def test_a_line_photographed_sideways_is_turned_back(recognizer, line, turn: int
         assert char.box.iou(type(b)(x, y, b.height, b.width)) > 0.7
 
 
+@pytest.mark.parametrize(("seed", "turn"), [(4, 1), (4, 3), (9, 1), (9, 3)])
+def test_a_sideways_line_whose_digits_all_touch_is_turned_back(recognizer, mnist_test, seed: int, turn: int) -> None:  # type: ignore[no-untyped-def]
+    # One mark, three to four times as long as wide: read only as it stood before, as one "8".
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="touching"), seed=seed)
+    line = gen.line("50417")
+    reading = recognizer.read(np.ascontiguousarray(np.rot90(line.image, turn)))
+    assert reading.text == "50417" and len(reading.characters) == 5
+
+
+def test_a_lone_1_standing_tall_is_read_as_it_stands(recognizer) -> None:  # type: ignore[no-untyped-def]
+    # One mark as long as a turned line: read turned too, but as it stands it is likelier.
+    image = np.full((120, 80), 235, np.uint8)
+    cv2.line(image, (42, 20), (38, 100), 20, 8)
+    reading = recognizer.read(image)
+    assert reading.text == "1" and len(reading.characters) == 1
+    box = reading.characters[0].box
+    assert box.height > 3 * box.width  # the 1 as it stands, not turned
+
+
 def test_a_lone_upright_digit_is_not_read_turned(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
     gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated", height=(60, 70)), seed=2)
     for digit in "169":
