@@ -153,9 +153,7 @@ def _writing_height(
     stacked one over the other (:func:`_stacked_marks`, ``stroke=False``), the height of the
     stack: a lone digit the pen skipped across has only its pieces to be measured by."""
     stack = _stacked_marks(labels, stats, members, stroke=False)
-    members = members.copy()
-    members[0] = False
-    return float(stack.height) if stack is not None else _line_height(stats[members])
+    return float(stack.height) if stack is not None else _line_height(stats[1:][members[1:]])
 
 
 def _labelled(binary: npt.NDArray[np.uint8]) -> tuple[int, npt.NDArray[np.int32], npt.NDArray[np.int32]]:
