@@ -242,8 +242,8 @@ def binarize(
     "otsu" thresholds globally, "sauvola" locally (uneven light), "auto" picks
     Sauvola when the background varies across the page, or when a global threshold
     calls more than ``MAX_GLOBAL_INK`` of it ink. ``window``: Sauvola's
-    odd window in pixels (default: a fifth of the shorter side of the writing's
-    region, see below). Returns bool (H, W), True on ink; all False for a blank page.
+    odd window in pixels (default: a fifth of the shorter side of the image, or of the
+    writing's region: see below). Returns bool (H, W), True on ink; all False for a blank page.
 
     Without a ``window``, a page with much paper around the writing (a phone photo) is
     binarized twice: the whole page, then the writing's region (:func:`writing_region`) on its
