@@ -263,7 +263,8 @@ def binarize(
     if region is None:
         return result
     top, bottom, left, right = region
-    result[top:bottom, left:right] = _binarize(gray[top:bottom, left:right], method, dark_ink, None)
+    writing = gray[top:bottom, left:right]
+    result[top:bottom, left:right] = False if is_blank(writing) else _binarize(writing, method, dark_ink, None)
     return result
 
 
@@ -289,9 +290,8 @@ def writing_region(mask: npt.NDArray[np.bool_], *, margin: float = PAPER_MARGIN)
 
 
 def _binarize(gray: npt.NDArray[np.uint8], method: Method, dark_ink: bool, window: int | None) -> npt.NDArray[np.bool_]:
-    """:func:`binarize` of a whole image, its arguments checked and its polarity known."""
-    if gray.size == 0 or is_blank(gray):
-        return np.zeros(gray.shape, bool)
+    """:func:`binarize` of a whole image, its arguments checked, its polarity known, and not
+    blank (checked once by the caller: a percentile over the page)."""
     ink = cv2.bitwise_not(gray) if dark_ink else gray.copy()
     short = min(gray.shape)
     win = window or max(15, (short // 5) | 1)
