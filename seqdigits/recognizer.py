@@ -10,6 +10,7 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import cast
 
 import cv2
 import numpy as np
@@ -49,6 +50,12 @@ __all__ = ["Recognizer", "load_recognizer", "read"]
 
 
 
+#: Candidates of a line proposed again when no path through its candidates spells the line
+#: models' likeliest string (see Recognizer._widened): at most this many atoms and line heights
+#: wide, against propose's 8 and 1.6. A wide hand's digits, or a digit broken into many pieces
+#: and cut again, are wider, or more atoms, than a candidate may be.
+_WIDE_ATOMS = 14
+_WIDE_RATIO = 2.4
 #: Longest side (px) of the copy of a big image its writing's height is measured on.
 _MEASURE_SIDE = 800
 #: Writing of two marks or more (components with a tenth of the largest one's ink) whose ink is
@@ -62,7 +69,7 @@ _COLUMN_TILT = 25.0
 _LONE_MARK_ELONGATION = 3.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Prepared:
     """One line of writing of an image, and the image's size; ``turn``: quarter turns
     (counter-clockwise, as ``np.rot90``) the mask was given before segmentation."""
@@ -74,6 +81,10 @@ class _Prepared:
     #: Upright writing that may be a lone digit standing (one long mark, or a 1 in pieces): its
     #: reading as it stands competes with the turned ones.
     competes: bool = False
+    #: The mask the layout was proposed from (bool (H, W), turned) and the line's place among
+    #: its lines, to propose it again with wider candidates (see :meth:`Recognizer._widened`).
+    mask: npt.NDArray[np.bool_] | None = None
+    index: int = 0
 
 
 class Recognizer:
@@ -163,13 +174,29 @@ class Recognizer:
             mask = binarize(gray)
         elif coarse < 1.0:
             mask = binarize(gray)
-        return tuple(
-            tuple(
-                _Prepared(layout=layout, width=width, height=height, turn=turn, competes=competes)
-                for layout in propose_lines(np.ascontiguousarray(np.rot90(mask, turn)), scale=scale)
+        out = []
+        for turn in (0, 1, 3) if upright else (0,):
+            turned = np.ascontiguousarray(np.rot90(mask, turn))
+            out.append(
+                tuple(
+                    _Prepared(layout, width, height, turn=turn, competes=competes, mask=turned, index=k)
+                    for k, layout in enumerate(propose_lines(turned, scale=scale))
+                )
             )
-            for turn in ((0, 1, 3) if upright else (0,))
+        return tuple(out)
+
+    def _widened(self, prepared: _Prepared) -> _Prepared:
+        """``prepared`` with its line proposed again from the same mask, candidates spanning up
+        to ``_WIDE_ATOMS`` atoms and ``_WIDE_RATIO`` line heights: the same atoms, more candidates."""
+        if prepared.mask is None:
+            return prepared
+        layouts = propose_lines(
+            prepared.mask, scale=prepared.layout.scale, max_atoms=_WIDE_ATOMS, max_width_ratio=_WIDE_RATIO
         )
+        layout = layouts[prepared.index] if prepared.index < len(layouts) else None
+        if layout is None or len(layout.atoms) != len(prepared.layout.atoms):
+            return prepared  # (cannot happen: lines and atoms do not depend on the candidates' limits)
+        return replace(prepared, layout=layout, mask=None)
 
     def _reading(
         self,
@@ -179,7 +206,11 @@ class Recognizer:
         length: int | None,
         min_confidence: float,
         pattern: tuple[tuple[Token, ...], ...] | None = None,
-    ) -> Reading:
+        *,
+        widen: bool = False,
+    ) -> Reading | None:
+        """The reading of one line; with ``widen``, None where the line models' likeliest string
+        cannot be spelled through the candidates (read it again on :meth:`_widened` ones)."""
         layout = prepared.layout
         if layout.empty:
             return _empty_reading(prepared, min_confidence, pattern)
@@ -206,7 +237,10 @@ class Recognizer:
             else:
                 unmet = True
         if line_log_probs is not None:
-            return self._line_reading(prepared, digit_p, logs, skips, line_log_probs, steps, length, min_confidence, pattern)
+            widen = widen and prepared.mask is not None
+            return self._line_reading(
+                prepared, digit_p, logs, skips, line_log_probs, steps, length, min_confidence, pattern, widen=widen
+            )
         path = [i for i in steps if isinstance(i, int)]
         characters = []
         for i in path:
@@ -241,10 +275,13 @@ class Recognizer:
         length: int | None,
         min_confidence: float,
         pattern: tuple[tuple[Token, ...], ...] | None,
-    ) -> Reading:
+        *,
+        widen: bool = False,
+    ) -> Reading | None:
         """The reading when a line model is loaded: the line model's best strings and the CNN's
         best path compete (see :class:`Recognizer`); ``segmented`` is the CNN's path; ``logs``
-        (N, 10) the candidates' scores as each digit, as the CNN's path was scored."""
+        (N, 10) the candidates' scores as each digit, as the CNN's path was scored. With
+        ``widen``, None where no path spells the line models' likeliest string."""
         layout = prepared.layout
         spelled = "".join(s if isinstance(s, str) else str(int(digit_p[s].argmax())) for s in segmented)
         texts = {spelled}
@@ -256,6 +293,9 @@ class Recognizer:
         ordered = sorted(texts)
         covers = decode_texts(layout, logs, ordered, skip_scores=skips)
         likelihoods = ensemble_log_likelihoods(log_probs, [_digits(text) for text in ordered]).tolist()
+        likeliest = max(likelihoods)
+        if widen and all(cover is None for cover, ll in zip(covers, likelihoods) if ll == likeliest):
+            return None  # (a pattern spells the same digits in several ways: any one will do)
         # (combined score, text, its path, the line model's log-probability of its digits)
         scored = [
             (likelihood + self.segment_weight * cover[1], text, cover[0], likelihood)
@@ -387,7 +427,16 @@ class Recognizer:
         trust = self.trust_whole if length is None and tokens is None else 1.0
         probs = self._classify([p.layout for p in prepared], trust)
         lines = self._line_log_probs([p.layout for p in prepared])
-        readings = iter([self._reading(p, q, lp, length, threshold, tokens) for p, q, lp in zip(prepared, probs, lines)])
+        found = [self._reading(p, q, lp, length, threshold, tokens, widen=True) for p, q, lp in zip(prepared, probs, lines)]
+        # Lines whose likeliest string no path through the candidates spells (wide handwriting,
+        # or a broken digit in many pieces): proposed again with wider candidates, and read
+        # again. The atoms are the same, so the line models' reading of them stands.
+        narrow = [k for k, reading in enumerate(found) if reading is None]
+        if narrow:
+            wider = [self._widened(prepared[k]) for k in narrow]
+            for k, p, q in zip(narrow, wider, self._classify([p.layout for p in wider], trust)):
+                found[k] = self._reading(p, q, lines[k], length, threshold, tokens, widen=False)
+        readings = iter(cast("list[Reading]", found))  # every line has its reading now
         out = []
         for ways in per_image:
             read = [_turned_back(_joined([next(readings) for _ in lines]), lines[0].turn) for lines in ways]

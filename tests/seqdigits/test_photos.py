@@ -8,6 +8,7 @@ import pytest
 
 from datasets.photo import photograph
 from datasets.synth import LineGenerator, SynthConfig
+from seqdigits import Box
 from tests.conftest import png_bytes
 
 TEXT = "30517"
@@ -239,3 +240,19 @@ def test_writing_amid_much_paper_reads_as_on_a_tight_page(recognizer, mnist_test
         page, line = pages[i]
         assert page.image.shape[0] > 2 * line.image.shape[0]
         assert recognizer.read(page.image).text == recognizer.read(line.image).text == page.text
+
+
+def test_a_wide_hand_reads_with_its_boxes(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    # Lines of test digits (some strokes broken) written 1.4 times as wide: a digit in many
+    # pieces spans more than 1.6 line heights or 8 atoms, so no candidate held it and these
+    # read "787700", "000942" and "097330", though the line models read them right. The line
+    # is proposed again with wider candidates when its likeliest string cannot be spelled.
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated", height=(52, 60), breaks=0.3), seed=5)
+    lines = [gen.line(length=5) for _ in range(20)]
+    for i in (1, 6, 19):
+        line = lines[i]
+        wide = cv2.resize(line.image, None, fx=1.4, fy=1.0, interpolation=cv2.INTER_LINEAR)
+        reading = recognizer.read(wide)
+        assert reading.text == line.text
+        for char, true in zip(reading.characters, line.boxes):
+            assert char.box.iou(Box(round(1.4 * true.x), true.y, round(1.4 * true.width), true.height)) > 0.8
