@@ -247,7 +247,8 @@ def test_a_wide_hand_reads_with_its_boxes(recognizer, mnist_test) -> None:  # ty
     # pieces spans more than 1.6 line heights or 8 atoms, so no candidate held it and these
     # read "787700", "000942" and "097330", though the line models read them right. The line
     # is proposed again with wider candidates when its likeliest string cannot be spelled.
-    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated", height=(52, 60), breaks=0.3), seed=5)
+    config = SynthConfig(gap="separated", height=(52, 60), breaks=0.3)
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=config, seed=5)
     lines = [gen.line(length=5) for _ in range(20)]
     for i in (1, 6, 19):
         line = lines[i]
