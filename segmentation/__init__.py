@@ -29,6 +29,7 @@ from segmentation.layout import (
     propose,
     propose_lines,
     remove_specks,
+    widen_candidates,
 )
 from segmentation.types import Atom, Box, Candidate, LineLayout
 
@@ -60,6 +61,7 @@ __all__ = [
     "remove_specks",
     "sauvola_threshold",
     "segment_digits",
+    "widen_candidates",
     "writing_region",
 ]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -31,6 +32,7 @@ __all__ = [
     "propose",
     "propose_lines",
     "remove_specks",
+    "widen_candidates",
 ]
 
 
@@ -1367,7 +1369,39 @@ def _layout(
         atoms, inverse, line_height=line_height, scale=scale, source_shape=source_shape,
         max_atoms=max_atoms, max_width_ratio=max_width_ratio, max_merge_gap=max_merge_gap,
     )
-    return LineLayout(atoms=tuple(atoms), candidates=tuple(candidates), line_height=line_height, angle=angle, scale=scale, slant=slant)
+    return LineLayout(
+        atoms=tuple(atoms),
+        candidates=tuple(candidates),
+        line_height=line_height,
+        angle=angle,
+        scale=scale,
+        slant=slant,
+        inverse=tuple(inverse.ravel().tolist()),
+        source_shape=source_shape,
+    )
+
+
+def widen_candidates(
+    layout: LineLayout, *, max_atoms: int, max_width_ratio: float, max_merge_gap: float = 0.25
+) -> LineLayout:
+    """``layout`` with its candidates drawn again from its atoms under other limits (see
+    :func:`propose`): the same atoms, line height and frame, so the candidates within the old
+    limits come out as they were. A layout without writing, or built by hand (no ``inverse``),
+    is returned as it is."""
+    if layout.empty or layout.inverse is None:
+        return layout
+    inverse = np.array(layout.inverse, np.float64).reshape(2, 3)
+    candidates = _candidates(
+        list(layout.atoms),
+        inverse,
+        line_height=layout.line_height,
+        scale=layout.scale,
+        source_shape=layout.source_shape,
+        max_atoms=max_atoms,
+        max_width_ratio=max_width_ratio,
+        max_merge_gap=max_merge_gap,
+    )
+    return replace(layout, candidates=tuple(candidates))
 
 
 def _pieces(

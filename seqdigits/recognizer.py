@@ -40,6 +40,7 @@ from segmentation import (
     one_stroke,
     parse_pattern,
     propose_lines,
+    widen_candidates,
 )
 from seqdigits.errors import ImageError, WeightsError
 from seqdigits.image import DEFAULT_MAX_PIXELS, ImageInput, load_gray
@@ -50,8 +51,8 @@ __all__ = ["Recognizer", "load_recognizer", "read"]
 
 
 
-#: Candidates of a line proposed again when no path through its candidates spells the line
-#: models' likeliest string (see Recognizer._widened): at most this many atoms and line heights
+#: Candidates a line's atoms get when no path through its candidates spells the line models'
+#: likeliest string (see Recognizer._read_prepared): at most this many atoms and line heights
 #: wide, against propose's 8 and 1.6. A wide hand's digits, or a digit broken into many pieces
 #: and cut again, are wider, or more atoms, than a candidate may be.
 _WIDE_ATOMS = 14
@@ -69,7 +70,7 @@ _COLUMN_TILT = 25.0
 _LONE_MARK_ELONGATION = 3.0
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True)
 class _Prepared:
     """One line of writing of an image, and the image's size; ``turn``: quarter turns
     (counter-clockwise, as ``np.rot90``) the mask was given before segmentation."""
@@ -81,10 +82,6 @@ class _Prepared:
     #: Upright writing that may be a lone digit standing (one long mark, or a 1 in pieces): its
     #: reading as it stands competes with the turned ones.
     competes: bool = False
-    #: The mask the layout was proposed from (bool (H, W), turned) and the line's place among
-    #: its lines, to propose it again with wider candidates (see :meth:`Recognizer._widened`).
-    mask: npt.NDArray[np.bool_] | None = None
-    index: int = 0
 
 
 class Recognizer:
@@ -174,29 +171,13 @@ class Recognizer:
             mask = binarize(gray)
         elif coarse < 1.0:
             mask = binarize(gray)
-        out = []
-        for turn in (0, 1, 3) if upright else (0,):
-            turned = np.ascontiguousarray(np.rot90(mask, turn))
-            out.append(
-                tuple(
-                    _Prepared(layout, width, height, turn=turn, competes=competes, mask=turned, index=k)
-                    for k, layout in enumerate(propose_lines(turned, scale=scale))
-                )
+        return tuple(
+            tuple(
+                _Prepared(layout=layout, width=width, height=height, turn=turn, competes=competes)
+                for layout in propose_lines(np.ascontiguousarray(np.rot90(mask, turn)), scale=scale)
             )
-        return tuple(out)
-
-    def _widened(self, prepared: _Prepared) -> _Prepared:
-        """``prepared`` with its line proposed again from the same mask, candidates spanning up
-        to ``_WIDE_ATOMS`` atoms and ``_WIDE_RATIO`` line heights: the same atoms, more candidates."""
-        if prepared.mask is None:
-            return prepared
-        layouts = propose_lines(
-            prepared.mask, scale=prepared.layout.scale, max_atoms=_WIDE_ATOMS, max_width_ratio=_WIDE_RATIO
+            for turn in ((0, 1, 3) if upright else (0,))
         )
-        layout = layouts[prepared.index] if prepared.index < len(layouts) else None
-        if layout is None or len(layout.atoms) != len(prepared.layout.atoms):
-            return prepared  # (cannot happen: lines and atoms do not depend on the candidates' limits)
-        return replace(prepared, layout=layout, mask=None)
 
     def _reading(
         self,
@@ -210,7 +191,7 @@ class Recognizer:
         widen: bool = False,
     ) -> Reading | None:
         """The reading of one line; with ``widen``, None where the line models' likeliest string
-        cannot be spelled through the candidates (read it again on :meth:`_widened` ones)."""
+        cannot be spelled through the candidates (read it again with wider ones)."""
         layout = prepared.layout
         if layout.empty:
             return _empty_reading(prepared, min_confidence, pattern)
@@ -237,7 +218,6 @@ class Recognizer:
             else:
                 unmet = True
         if line_log_probs is not None:
-            widen = widen and prepared.mask is not None
             return self._line_reading(
                 prepared, digit_p, logs, skips, line_log_probs, steps, length, min_confidence, pattern, widen=widen
             )
@@ -429,11 +409,14 @@ class Recognizer:
         lines = self._line_log_probs([p.layout for p in prepared])
         found = [self._reading(p, q, lp, length, threshold, tokens, widen=True) for p, q, lp in zip(prepared, probs, lines)]
         # Lines whose likeliest string no path through the candidates spells (wide handwriting,
-        # or a broken digit in many pieces): proposed again with wider candidates, and read
+        # or a broken digit in many pieces): their atoms get wider candidates, and are read
         # again. The atoms are the same, so the line models' reading of them stands.
         narrow = [k for k, reading in enumerate(found) if reading is None]
         if narrow:
-            wider = [self._widened(prepared[k]) for k in narrow]
+            wider = [
+                replace(p, layout=widen_candidates(p.layout, max_atoms=_WIDE_ATOMS, max_width_ratio=_WIDE_RATIO))
+                for p in (prepared[k] for k in narrow)
+            ]
             for k, p, q in zip(narrow, wider, self._classify([p.layout for p in wider], trust)):
                 found[k] = self._reading(p, q, lines[k], length, threshold, tokens, widen=False)
         readings = iter(cast("list[Reading]", found))  # every line has its reading now

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -23,6 +24,7 @@ from segmentation import (
     propose,
     propose_lines,
     segment_digits,
+    widen_candidates,
 )
 from segmentation.layout import _gap_cuts, _shear, _touched_frame, find_rules, find_rulings
 from tests.conftest import broken_digits
@@ -804,3 +806,19 @@ def test_ink_axis_gives_the_lines_angle_and_how_long_it_is(angle: float) -> None
     assert abs(found - angle) < 1.0 or abs(abs(found - angle) - 180.0) < 1.0
     assert 10.0 < elongation < 20.0  # 300 px long, 20 px wide: spreads of 300/sqrt(12) and 20/sqrt(12)
     assert ink_axis(np.zeros((10, 10), bool)) == (0.0, 0.0)
+
+
+def test_widened_candidates_are_those_wider_limits_propose(mnist_test) -> None:  # type: ignore[no-untyped-def]
+    # A wide hand: test digits, some broken, stretched 1.6 times, tilted so the frame matters.
+    config = SynthConfig(breaks=0.5, rotation=(6.0, 6.0))
+    line = LineGenerator(mnist_test.images, mnist_test.labels, config=config, seed=8).line("50832")
+    mask = binarize(cv2.resize(line.image, None, fx=1.6, fy=1.0, interpolation=cv2.INTER_LINEAR))
+    narrow = propose(mask)
+    wide = propose(mask, max_atoms=14, max_width_ratio=2.4)
+    widened = widen_candidates(narrow, max_atoms=14, max_width_ratio=2.4)
+    assert widened.atoms == narrow.atoms and len(wide.candidates) > len(narrow.candidates)
+    assert len(widened.candidates) == len(wide.candidates)
+    for c, d in zip(widened.candidates, wide.candidates):
+        assert (c.start, c.end, c.box, c.prior) == (d.start, d.end, d.box, d.prior) and np.array_equal(c.crop, d.crop)
+    handmade = replace(narrow, inverse=None)
+    assert widen_candidates(handmade, max_atoms=14, max_width_ratio=2.4) is handmade
