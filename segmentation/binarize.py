@@ -126,6 +126,19 @@ FAINT_GRID_RATIO = 0.6
 #: Lines of each direction, well apart, that make a grid. A field's box (two and two), with a
 #: rule or a paper edge besides, is no grid, and is left to segmentation.
 GRID_LINES = 3
+#: Lines one way, with none found the other, that make ruled paper (a notebook's lines, a form's
+#: rows). One faint rule alone is left to segmentation, as a dark one is.
+RULED_LINES = 2
+#: How far above a ruling's own darkness a faint pixel on its lines may be and still go with it,
+#: as a fraction of the way up to the writing's darker class: paper that is a little brighter in
+#: one place leaves a line a few levels darker there, and what was left of it stuck to the digits.
+#: (A grid's lines are cut at their own darkness: with this margin, 1 of 300 lines on squared
+#: paper read worse, none better.)
+RULED_MARGIN = 0.25
+#: How far from parallel to a ruling's long lines another line may run and be one of its lines
+#: (about 2 degrees, as a slope): the faint inside of a bold stroke, in short pieces, runs at
+#: some other slant.
+PARALLEL = 0.035
 
 
 def _grid_lines(pieces: list[tuple[float, float, float]], gap: float) -> list[tuple[float, float, float]]:
@@ -163,17 +176,58 @@ def _long(lines: list[tuple[float, float, float]], hidden: npt.NDArray[np.bool_]
     return count
 
 
+def _ruling(
+    lines: list[tuple[float, float, float]],
+    hidden: npt.NDArray[np.bool_],
+    found: npt.NDArray[np.bool_],
+    *,
+    slack: float,
+) -> list[tuple[float, float, float]]:
+    """The lines of a ruling among the flat ``lines`` (position, slope, covered length): when at
+    least ``RULED_LINES`` of them are long (see :func:`_long`) and run off both sides of the
+    image, those and the others parallel to them; else none. A line runs off a side when pixels
+    of ``found`` (bool (H, W)) lie on it (within 2 px) no more than ``slack`` columns in from it,
+    not counting columns where the writing (``hidden``, bool (H, W)) covers it. A box's edges end
+    at its corners, a form's rule where the form does, and the faint top of a blurred 7 is
+    short. (Upright lines: pass everything transposed.)"""
+    height, width = hidden.shape
+    columns = np.arange(width)
+    ruled = []
+    for line in lines:
+        rows = np.round(line[0] + line[1] * (columns - width / 2)).astype(int)
+        on = np.zeros(width, bool)
+        for shift in range(-2, 3):
+            inside = (rows + shift >= 0) & (rows + shift < height)
+            on[inside] |= found[rows[inside] + shift, columns[inside]]
+        inside = (rows >= 0) & (rows < height)
+        shown = np.zeros(width, bool)
+        shown[inside] = ~hidden[rows[inside], columns[inside]]
+        ends = np.flatnonzero(on)
+        if ends.size and max(np.count_nonzero(shown[: ends[0]]), np.count_nonzero(shown[ends[-1] + 1 :])) <= slack:
+            ruled.append(line)
+    ruled = [line for line in ruled if _long([line], hidden)]
+    if len(ruled) < RULED_LINES:
+        return []
+    slope = float(np.median([line[1] for line in ruled]))
+    return [line for line in lines if abs(line[1] - slope) <= PARALLEL]
+
+
 def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_] | None:
-    """The pixels of a faint printed grid among the ink, or None when there is none.
+    """The pixels of a faint printed grid or ruling among the ink, or None when there is none.
 
     ``values``: uint8 (H, W), ink bright (the image ``mask`` was thresholded from); ``mask``:
-    bool (H, W) ink. Squared paper and forms' cells printed in a light colour are ink to a
-    threshold, and their upright lines read as 1s. A grid is told apart by two things together:
-    its pixels are much fainter than the writing's (at most ``FAINT_GRID_RATIO`` of the darkness of
-    the ink's darker class), and among them, away from the writing, are at least ``GRID_LINES``
-    straight lines each way (within 20 degrees of level or upright), each found along at least
-    half of what the writing leaves of it. The faint pixels on all the lines found, extended across
-    the image, are returned: where the pen crosses the grid, the ink stays.
+    bool (H, W) ink. Squared paper, ruled paper and forms' cells printed in a light colour are
+    ink to a threshold: upright lines read as 1s, cells as 0s, and a faint rule through the
+    writing breaks up where the threshold runs near dark strokes, so that segmentation cannot
+    find it whole. A grid is told apart by two things together: its pixels are much fainter than
+    the writing's (at most ``FAINT_GRID_RATIO`` of the darkness of the ink's darker class), and
+    among them, away from the writing, are at least ``GRID_LINES`` straight lines each way (within
+    20 degrees of level or upright), each found along at least half of what the writing leaves
+    of it; or ruled paper: ``RULED_LINES`` such lines one way that run off the page, and no
+    piece of one the other (see :func:`_ruling`). The faint pixels on the lines (all found for a
+    grid, the ruling's for ruled paper), extended across the image, no brighter than the lines
+    away from the writing (for ruled paper, ``RULED_MARGIN`` brighter: see there), are returned:
+    where the pen crosses the grid, the ink stays.
     """
     inked = values[mask]
     if inked.size < 64:
@@ -213,9 +267,16 @@ def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> np
     across = _grid_lines(list(zip(rows[flat].tolist(), length[flat].tolist(), dy_dx[flat].tolist())), apart)
     down = _grid_lines(list(zip(columns[upright].tolist(), length[upright].tolist(), dx_dy[upright].tolist())), apart)
     # A grid: enough lines found along at least half of what the writing leaves of them, each
-    # way. Then the others, found in shorter pieces, are its lines too.
-    if _long(across, near_strong) < GRID_LINES or _long(down, near_strong.T) < GRID_LINES:
-        return None
+    # way. Then the others, found in shorter pieces, are its lines too. Else ruled paper, with
+    # no piece of a line the other way (a box has sides), upright on a page turned a quarter.
+    ruled = _long(across, near_strong) < GRID_LINES or _long(down, near_strong.T) < GRID_LINES
+    if ruled:
+        if down and across:
+            return None
+        across = _ruling(across, near_strong, apart_from_ink, slack=apart)
+        down = _ruling(down, near_strong.T, apart_from_ink.T, slack=apart)
+        if not (across or down):
+            return None
     # The lines run on across the whole image, under the writing and past its edges.
     lines = np.zeros((height, width), np.uint8)
     for row, slope, _ in across:
@@ -226,6 +287,8 @@ def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> np
     # The grid's own darkness: what its lines hold away from the writing. Stroke edges on a
     # line as faint as that go with the grid; the stroke's body stays.
     grid_level = float(np.percentile(values[apart_from_ink & (lines > 0)], 90))
+    if ruled:
+        grid_level += RULED_MARGIN * (float(level) - grid_level)
     return on_lines & (values <= grid_level)
 
 

@@ -109,6 +109,52 @@ def test_a_faint_box_or_a_grid_as_dark_as_the_writing_is_left_to_segmentation() 
     assert faint_grid(255 - image, mask) is None
 
 
+def _on_ruled_paper(
+    line: int, rows: list[int], *, span: tuple[int, int] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The "2024" page with flat printed lines, 2 px thick, of gray level ``line`` under the
+    ink at ``rows``, from edge to edge or over the columns ``span``. Returns the image, the
+    writing, the lines."""
+    image, truth = _page()
+    lines = np.zeros(truth.shape, bool)
+    left, right = span or (0, truth.shape[1])
+    for row in rows:
+        lines[row : row + 2, left:right] = True
+    return np.where(lines & ~truth, line, image).astype(np.uint8), truth, lines
+
+
+@pytest.mark.parametrize("turned", [False, True])
+@pytest.mark.parametrize("rows", [[30, 97], [12, 50, 88], list(range(5, 120, 22))])
+def test_faint_ruled_paper_is_taken_out_and_the_writing_kept(rows: list[int], turned: bool) -> None:
+    # A notebook's lines, under the writing, through it, or both: the threshold keeps a faint
+    # line where it runs bare and drops it near dark strokes, and what it keeps there sticks
+    # to the digits in pieces. Turned a quarter, the lines stand upright.
+    image, truth, lines = _on_ruled_paper(170, rows)
+    if turned:
+        image, truth, lines = (np.ascontiguousarray(np.rot90(a)) for a in (image, truth, lines))
+    mask = binarize(image)
+    away = lines & ~cv2.dilate(truth.view(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    assert not (mask & away).any()
+    assert (mask & truth).sum() == truth.sum()
+    assert (mask & ~truth).sum() < 0.01 * truth.sum()
+
+
+def test_faint_lines_that_end_short_of_the_page_edges_are_left_to_segmentation() -> None:
+    # A form's two rules, or a box's top and bottom whose sides the paper around it leaves too
+    # short to count: no ruled paper, whose lines run off the page. Cut out here, they left
+    # the ends of the box's sides, or what a rule's removal at a crossing stroke breaks off.
+    # (Segmentation takes out such lines whole, strokes crossing them kept.)
+    image, truth, lines = _on_ruled_paper(170, [30, 97])
+    assert faint_grid(255 - image, truth | lines) is not None
+    for span in [(40, 260), (0, 250)]:
+        image, truth, lines = _on_ruled_paper(170, [30, 97], span=span)
+        assert faint_grid(255 - image, truth | lines) is None
+    image, truth, lines = _on_ruled_paper(170, [30, 97])
+    lines[30:99, [10, 11, 288, 289]] = True  # a box's sides: lines the other way
+    image[lines & ~truth] = 170
+    assert faint_grid(255 - image, truth | lines) is None
+
+
 def test_sparse_writing_under_a_faint_shadow_is_not_thresholded_globally() -> None:
     # A phone photo: little writing on a big page, a shadow too faint to look uneven, sensor noise.
     truth = np.zeros((900, 1200), bool)
