@@ -269,8 +269,8 @@ def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> np
     # A grid: enough lines found along at least half of what the writing leaves of them, each
     # way. Then the others, found in shorter pieces, are its lines too. Else ruled paper, with
     # no piece of a line the other way (a box has sides), upright on a page turned a quarter.
-    ruled = _long(across, near_strong) < GRID_LINES or _long(down, near_strong.T) < GRID_LINES
-    if ruled:
+    grid = _long(across, near_strong) >= GRID_LINES and _long(down, near_strong.T) >= GRID_LINES
+    if not grid:
         if down and across:
             return None
         across = _ruling(across, near_strong, apart_from_ink, slack=apart)
@@ -287,7 +287,7 @@ def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> np
     # The grid's own darkness: what its lines hold away from the writing. Stroke edges on a
     # line as faint as that go with the grid; the stroke's body stays.
     grid_level = float(np.percentile(values[apart_from_ink & (lines > 0)], 90))
-    if ruled:
+    if not grid:
         grid_level += RULED_MARGIN * (float(level) - grid_level)
     return on_lines & (values <= grid_level)
 
