@@ -239,6 +239,23 @@ def test_writing_on_ruled_paper_reads(recognizer, mnist_test, ink: tuple[int, ..
     assert all(boxes)
 
 
+def test_bold_digits_on_ruled_paper_keep_their_inside(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    # Light blue lines 1.15 of the writing's height apart under a bold blue "20661": the faint
+    # inside of the bold 6s, in short pieces at a slant, was taken for one of the ruling's lines
+    # and cut out with it, hollowing both 6s into "20611". Only lines parallel to the ruling go.
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated"), seed=305)
+    line = [gen.line(length=5) for _ in range(198)][-1]
+    assert line.text == "20661"
+    top, bottom = min(box.y for box in line.boxes), max(box.bottom for box in line.boxes)
+    step = round(1.15 * (bottom - top))
+    darkness = (255 - line.image).astype(np.float32)[..., None] / 255.0
+    paper = np.full(line.image.shape + (3,), 255.0, np.float32)
+    for row in range((bottom + 1) % step, line.image.shape[0], step):
+        paper[row : row + 2] = (173, 216, 230)
+    rgb = paper * (1.0 - darkness) + np.array((20, 40, 140), np.float32) * darkness
+    assert recognizer.read(rgb.astype(np.uint8)).text == "20661"
+
+
 def test_digits_written_with_a_marker_read(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
     """Test digits 48-56 px tall drawn with a marker (their ink grown by 4 px all round), alone and
     in strings. 50 alone: at
