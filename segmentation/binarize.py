@@ -161,19 +161,33 @@ def _grid_lines(pieces: list[tuple[float, float, float]], gap: float) -> list[tu
     return lines
 
 
+def _path(
+    line: tuple[float, float, float], hidden: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """The row the flat ``line`` (position, slope, covered length) crosses in each column, and
+    the columns where it shows: inside the image and not where the writing covers it (``hidden``,
+    bool (H, W))."""
+    height, width = hidden.shape
+    columns = np.arange(width)
+    rows = np.round(line[0] + line[1] * (columns - width / 2)).astype(np.int64)
+    inside = (rows >= 0) & (rows < height)
+    shown = np.zeros(width, bool)
+    shown[inside] = ~hidden[rows[inside], columns[inside]]
+    return rows, shown
+
+
+def _found_along(line: tuple[float, float, float], shown: npt.NDArray[np.bool_]) -> bool:
+    """Whether the flat ``line`` was found along at least half of its visible length (``shown``,
+    see :func:`_path`), itself at least a quarter of the image's width."""
+    visible = int(np.count_nonzero(shown))
+    return visible >= shown.size / 4 and line[2] >= visible / 2
+
+
 def _long(lines: list[tuple[float, float, float]], hidden: npt.NDArray[np.bool_]) -> int:
     """How many of the flat ``lines`` (position, slope, covered length) were found along at least
     half of their visible length, itself at least a quarter of the image's width; ``hidden``:
     bool (H, W), where the writing covers them. (Upright lines: pass everything transposed.)"""
-    height, width = hidden.shape
-    columns = np.arange(width)
-    count = 0
-    for position, slope, covered in lines:
-        rows = np.round(position + slope * (columns - width / 2)).astype(int)
-        inside = (rows >= 0) & (rows < height)
-        visible = int(inside.sum()) - int(hidden[rows[inside], columns[inside]].sum())
-        count += visible >= width / 4 and covered >= visible / 2
-    return count
+    return sum(_found_along(line, _path(line, hidden)[1]) for line in lines)
 
 
 def _ruling(
@@ -194,18 +208,16 @@ def _ruling(
     columns = np.arange(width)
     ruled = []
     for line in lines:
-        rows = np.round(line[0] + line[1] * (columns - width / 2)).astype(int)
+        rows, shown = _path(line, hidden)
+        if not _found_along(line, shown):
+            continue
         on = np.zeros(width, bool)
         for shift in range(-2, 3):
             inside = (rows + shift >= 0) & (rows + shift < height)
             on[inside] |= found[rows[inside] + shift, columns[inside]]
-        inside = (rows >= 0) & (rows < height)
-        shown = np.zeros(width, bool)
-        shown[inside] = ~hidden[rows[inside], columns[inside]]
         ends = np.flatnonzero(on)
         if ends.size and max(np.count_nonzero(shown[: ends[0]]), np.count_nonzero(shown[ends[-1] + 1 :])) <= slack:
             ruled.append(line)
-    ruled = [line for line in ruled if _long([line], hidden)]
     if len(ruled) < RULED_LINES:
         return []
     slope = float(np.median([line[1] for line in ruled]))
