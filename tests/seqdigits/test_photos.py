@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from datasets.photo import photograph
-from datasets.synth import LineGenerator, SynthConfig
+from datasets.synth import LineGenerator, SynthConfig, SyntheticLine
 from seqdigits import Box
 from tests.conftest import png_bytes
 
@@ -192,6 +192,23 @@ def test_line_model_strings_are_spelled_in_every_way_a_pattern_allows() -> None:
     assert not _fits("9411-01234", zip4) and not _fits("94110", zip4)
 
 
+def _written_on(line: SyntheticLine, paper: np.ndarray, ink: tuple[int, ...]) -> np.ndarray:
+    """``line``'s writing in colour ``ink`` over printed ``paper`` (float32 (H, W, 3), RGB, the
+    line's size): uint8 (H, W, 3)."""
+    darkness = (255 - line.image).astype(np.float32)[..., None] / 255.0
+    return (paper * (1.0 - darkness) + np.array(ink, np.float32) * darkness).astype(np.uint8)
+
+
+def _ruled(line: SyntheticLine, spacing: float, rule: tuple[int, ...], *, below: int = 0) -> np.ndarray:
+    """White paper the size of ``line`` ruled with 2 px lines of colour ``rule``, ``spacing`` times
+    the writing's height apart, one ``below`` px under its lowest ink: float32 (H, W, 3)."""
+    top, bottom = min(box.y for box in line.boxes), max(box.bottom for box in line.boxes)
+    step = round(spacing * (bottom - top))
+    paper = np.full(line.image.shape + (3,), 255.0, np.float32)
+    for row in range((bottom + below) % step, line.image.shape[0], step):
+        paper[row : row + 2] = rule
+    return paper
+
 
 @pytest.mark.parametrize("ink,grid", [((0, 0, 0), (170, 170, 170)), ((20, 40, 140), (173, 216, 230))])
 def test_writing_on_squared_paper_reads(recognizer, mnist_test, ink: tuple[int, int, int], grid: tuple[int, int, int]) -> None:  # type: ignore[no-untyped-def]
@@ -202,11 +219,9 @@ def test_writing_on_squared_paper_reads(recognizer, mnist_test, ink: tuple[int, 
     read, boxes = [], []
     for text in texts:
         line = gen.line(text)
-        darkness = (255 - line.image).astype(np.float32)[..., None] / 255.0
         paper = np.full(line.image.shape + (3,), 255.0, np.float32)
         paper[::20, :] = paper[:, ::20] = grid
-        rgb = paper * (1.0 - darkness) + np.array(ink, np.float32) * darkness
-        reading = recognizer.read(png_bytes(rgb.astype(np.uint8)))
+        reading = recognizer.read(png_bytes(_written_on(line, paper, ink)))
         read.append(reading.text)
         boxes += [char.box.iou(true) > 0.5 for char, true in zip(reading.characters, line.boxes)]
     assert read == texts
@@ -224,14 +239,7 @@ def test_writing_on_ruled_paper_reads(recognizer, mnist_test, ink: tuple[int, ..
     read, texts, boxes = [], [], []
     for _ in range(16):
         line = gen.line(length=5)
-        top, bottom = min(box.y for box in line.boxes), max(box.bottom for box in line.boxes)
-        step = round(0.9 * (bottom - top))
-        darkness = (255 - line.image).astype(np.float32)[..., None] / 255.0
-        paper = np.full(line.image.shape + (3,), 255.0, np.float32)
-        for row in range(bottom % step, line.image.shape[0], step):
-            paper[row : row + 2] = rule
-        rgb = paper * (1.0 - darkness) + np.array(ink, np.float32) * darkness
-        reading = recognizer.read(png_bytes(rgb.astype(np.uint8)))
+        reading = recognizer.read(png_bytes(_written_on(line, _ruled(line, 0.9, rule), ink)))
         read.append(reading.text)
         texts.append(line.text)
         boxes += [char.box.iou(true) > 0.5 for char, true in zip(reading.characters, line.boxes)]
@@ -246,14 +254,8 @@ def test_bold_digits_on_ruled_paper_keep_their_inside(recognizer, mnist_test) ->
     gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated"), seed=305)
     line = [gen.line(length=5) for _ in range(198)][-1]
     assert line.text == "20661"
-    top, bottom = min(box.y for box in line.boxes), max(box.bottom for box in line.boxes)
-    step = round(1.15 * (bottom - top))
-    darkness = (255 - line.image).astype(np.float32)[..., None] / 255.0
-    paper = np.full(line.image.shape + (3,), 255.0, np.float32)
-    for row in range((bottom + 1) % step, line.image.shape[0], step):
-        paper[row : row + 2] = (173, 216, 230)
-    rgb = paper * (1.0 - darkness) + np.array((20, 40, 140), np.float32) * darkness
-    assert recognizer.read(rgb.astype(np.uint8)).text == "20661"
+    blue = (20, 40, 140)
+    assert recognizer.read(_written_on(line, _ruled(line, 1.15, (173, 216, 230), below=1), blue)).text == "20661"
 
 
 def test_digits_written_with_a_marker_read(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
