@@ -88,9 +88,10 @@ class LineLayout:
     """Shear (dx per dy) applied to the writing after deskewing; 0.0 when it was left as written."""
     inverse: tuple[float, ...] | None = None
     """The affine map (2x3, row by row) from the working frame back to the mask the layout was
-    proposed from, and that mask's (H, W): what candidates' boxes are mapped through (see
+    proposed from: what candidates' boxes are mapped through (see
     :func:`~segmentation.layout.widen_candidates`); None for a layout built by hand."""
     source_shape: tuple[int, int] = (0, 0)
+    """(H, W) of the mask the layout was proposed from; (0, 0) for a layout built by hand."""
 
     @property
     def empty(self) -> bool:
