@@ -56,20 +56,21 @@ def test_form_furniture_is_left_out(recognizer, generator, furniture: str) -> No
 
 THROUGH_AT_70 = [
     ("26631", "36631"),
-    ("65699", "6569"),
     ("96812", "26812"),
     ("79737", "79732"),
     ("99744", "89744"),
 ]
 
 
-@pytest.mark.parametrize("height,misread", [(0.85, [("37992", "37997"), ("76098", "46098")]), (0.7, THROUGH_AT_70)])
+@pytest.mark.parametrize("height,misread", [(0.85, [("37992", "37997")]), (0.7, THROUGH_AT_70)])
 def test_a_rule_through_the_writing_is_cut_to_its_own_width(recognizer, mnist_test, height, misread) -> None:  # type: ignore[no-untyped-def]
     """A 2 px gray line across the page, through the writing at ``height`` of its height from the
     top (digits written on a line, hanging over it). Taken out as thick as the digits' strokes
     where they cross it, it took their feet and loops with it: 35 and 29 of these 40 strings read
-    right before, with "10424" read "101124". (Then 39 and 33; now 38 and 35, since the white
-    border added here is left out when the writing's region is binarized on its own.)"""
+    right before, with "10424" read "101124". (Then 39 and 33; then 38 and 35, since the white
+    border added here is left out when the writing's region is binarized on its own; now 39
+    and 36, since a line's lean is measured on its outlines, and "76098" and "65699", measured
+    as leaning far from MNIST's lean, are sheared.)"""
     config = SynthConfig(gap="separated", height=(48, 56))
     gen = LineGenerator(mnist_test.images, mnist_test.labels, config=config, seed=3)
     wrong = []
