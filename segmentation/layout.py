@@ -95,9 +95,10 @@ def _outline_lean(ink: npt.NDArray[np.uint8]) -> float:
     if not contours:
         return 0.0
     points = np.concatenate(contours)[:, 0].astype(np.int64)
-    ends = np.cumsum([len(c) for c in contours])
+    lengths = np.array([len(c) for c in contours])
+    ends = np.cumsum(lengths)
     following = np.arange(1, len(points) + 1)
-    following[ends - 1] = ends - np.array([len(c) for c in contours])  # each outline closes on itself
+    following[ends - 1] = ends - lengths  # each outline closes on itself
     dx, dy = (points[following] - points).T
     upright = np.count_nonzero((dx == 0) & (dy != 0))
     right = np.count_nonzero(dx * dy == -1)  # rows grow downwards: up and right is dx = -dy
@@ -130,9 +131,7 @@ def estimate_slant(
         if abs(lean) < tolerance:
             break
         step = lean / gain
-        matrix, size = _shear(ink.shape, shear + step)
-        sheared = np.asarray(cv2.warpAffine(ink, matrix, size, flags=cv2.INTER_NEAREST, borderValue=0), np.uint8)
-        new = _outline_lean(sheared)
+        new = _outline_lean(_sheared(ink, shear + step)[0])
         if lean != new:
             gain = float(np.clip((lean - new) / step, 0.35, 1.5))
         shear, lean = shear + step, new
@@ -145,6 +144,13 @@ def _shear(shape: tuple[int, int], k: float) -> tuple[npt.NDArray[np.float64], t
     extra = abs(k) * h / 2.0
     matrix = np.array([[1.0, k, -k * h / 2.0 + extra], [0.0, 1.0, 0.0]])
     return matrix, (int(math.ceil(w + 2 * extra)), h)
+
+
+def _sheared(ink: npt.NDArray[np.uint8], k: float) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float64]]:
+    """``ink`` (uint8 (H, W)) sheared by ``k`` onto the canvas :func:`_shear` sizes, nearest
+    neighbour so a mask stays a mask, and the (2, 3) matrix that did it."""
+    matrix, size = _shear(ink.shape, k)
+    return np.asarray(cv2.warpAffine(ink, matrix, size, flags=cv2.INTER_NEAREST, borderValue=0), np.uint8), matrix
 
 
 def _line_height(stats: npt.NDArray[np.int32]) -> float:
@@ -1346,19 +1352,20 @@ def _layout(
     # MNIST digits lean right, and crops sheared upright look less like them. Measured on
     # the writing alone, since box sides and rules would vote for their own angle.
     if deslant:
-        writing = np.where(np.isin(labels, np.flatnonzero(keep)), np.uint8(255), np.uint8(0))
-        slant = round(estimate_slant(writing) - reference_slant, 6)
-        # Only a clear lean of a hand gets sheared: a line's estimate varies by about 0.1
-        # with its digits' own leans, and the models learnt from lines that were rarely
-        # sheared. One or two digits (under 2 line heights of writing) lean as they were
-        # written, within what MNIST's own digits do, which the classifier has seen.
         written = np.flatnonzero(keep)
-        span = int((stats[written, 0] + stats[written, 2]).max() - stats[written, 0].min()) if written.size else 0
-        if abs(slant) <= 0.35 or span < 2 * line_height:
+        lefts = stats[written, cv2.CC_STAT_LEFT]
+        span = int((lefts + stats[written, cv2.CC_STAT_WIDTH]).max() - lefts.min()) if written.size else 0
+        # One or two digits (under 2 line heights of writing) lean as they were written,
+        # within what MNIST's own digits do, which the classifier has seen: not measured.
+        if span >= 2 * line_height:
+            writing = np.where(np.isin(labels, written), np.uint8(255), np.uint8(0))
+            slant = round(estimate_slant(writing) - reference_slant, 6)
+        # Only a clear lean of a hand gets sheared: a line's estimate varies by about 0.1
+        # with its digits' own leans, and the models learnt from lines that were rarely sheared.
+        if abs(slant) <= 0.35:
             slant = 0.0
         else:
-            shear, size = _shear(writing.shape, slant)
-            ink = cv2.warpAffine(writing, shear, size, flags=cv2.INTER_NEAREST, borderValue=0)
+            ink, shear = _sheared(writing, slant)
             matrix = (np.vstack([shear, [0.0, 0.0, 1.0]]) @ np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2]
             found = _writing(ink)
             if found is None:
