@@ -90,14 +90,20 @@ def _on_squared_paper(line: int, step: int = 20, box_only: bool = False) -> tupl
     return np.where(lines & ~truth, line, image).astype(np.uint8), truth, lines
 
 
-@pytest.mark.parametrize("step", [20, 32])
-def test_a_faint_grid_is_taken_out_and_the_writing_kept(step: int) -> None:
-    image, truth, lines = _on_squared_paper(170, step)  # ink at 57 on paper at 230
+def _assert_lines_out_writing_kept(image: np.ndarray, truth: np.ndarray, lines: np.ndarray) -> None:
+    """``binarize(image)`` keeps no pixel of ``lines`` away from the writing, every pixel of
+    the writing (``truth``), and next to nothing else."""
     mask = binarize(image)
     away = lines & ~cv2.dilate(truth.view(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
     assert not (mask & away).any()
     assert (mask & truth).sum() == truth.sum()
     assert (mask & ~truth).sum() < 0.01 * truth.sum()
+
+
+@pytest.mark.parametrize("step", [20, 32])
+def test_a_faint_grid_is_taken_out_and_the_writing_kept(step: int) -> None:
+    image, truth, lines = _on_squared_paper(170, step)  # ink at 57 on paper at 230
+    _assert_lines_out_writing_kept(image, truth, lines)
 
 
 def test_a_faint_box_or_a_grid_as_dark_as_the_writing_is_left_to_segmentation() -> None:
@@ -132,11 +138,7 @@ def test_faint_ruled_paper_is_taken_out_and_the_writing_kept(rows: list[int], tu
     image, truth, lines = _on_ruled_paper(170, rows)
     if turned:
         image, truth, lines = (np.ascontiguousarray(np.rot90(a)) for a in (image, truth, lines))
-    mask = binarize(image)
-    away = lines & ~cv2.dilate(truth.view(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
-    assert not (mask & away).any()
-    assert (mask & truth).sum() == truth.sum()
-    assert (mask & ~truth).sum() < 0.01 * truth.sum()
+    _assert_lines_out_writing_kept(image, truth, lines)
 
 
 def test_faint_lines_that_end_short_of_the_page_edges_are_left_to_segmentation() -> None:
