@@ -40,7 +40,8 @@ def estimate_skew(mask: npt.NDArray[np.bool_], *, max_angle: float = 20.0, min_e
     """Angle in degrees of the line of ink (counter-clockwise positive, image y down).
 
     From the principal axis of the ink pixels; 0.0 when the ink is not clearly
-    elongated (a single digit) or tilts more than ``max_angle``.
+    elongated (its spread along the axis under ``min_elongation`` times that across: a single
+    digit, a box not much wider than tall) or tilts more than ``max_angle``.
     """
     angle, elongation = ink_axis(mask)
     if elongation < min_elongation:
@@ -879,9 +880,12 @@ def _components(
     return labels, stats, ruled, _writing_height(labels, stats, ~ruled), frames
 
 
-def _writing(
-    ink: npt.NDArray[np.uint8],
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.bool_], float] | None:
+#: What :func:`_writing` finds: component labels (int32 (H, W)), their cv2 stats, a keep-mask
+#: over them (the writing) and the line height in px.
+_Writing = tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.bool_], float]
+
+
+def _writing(ink: npt.NDArray[np.uint8]) -> _Writing | None:
     """Labels, stats, keep-mask over components (the writing) and line height; None when
     nothing is written. Rules, box edges, frames, specks and stray bars are left out."""
     found = _components(ink)
@@ -1117,22 +1121,69 @@ def estimate_line_height(mask: npt.NDArray[np.bool_], *, thorough: bool = False)
     if not thorough:
         found = _components(mask.astype(np.uint8) * 255)
         return 0.0 if found is None else found[3]
-    writing = _writing(_levelled(mask)[2])
+    writing = _levelled_writing(mask)[2]
     return 0.0 if writing is None else writing[3]
 
 
 def _levelled(
-    mask: npt.NDArray[np.bool_], *, deskew: bool = True
+    mask: npt.NDArray[np.bool_], *, deskew: bool = True, angle: float | None = None
 ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.uint8]]:
-    """The skew angle of a bool (H, W) ink mask (0.0 without ``deskew``), the affine map that
-    levels it (2x3; identity under half a degree) and the levelled ink (uint8, 255 on ink)."""
-    angle = estimate_skew(mask) if deskew else 0.0
+    """The skew angle of a bool (H, W) ink mask (0.0 without ``deskew``; ``angle`` where given),
+    the affine map that levels it (2x3; identity under half a degree) and the levelled ink
+    (uint8, 255 on ink)."""
+    if angle is None:
+        angle = estimate_skew(mask) if deskew else 0.0
     ink = mask.astype(np.uint8) * 255
     matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     if abs(angle) >= 0.5:
         matrix, shape = _rotation(mask.shape, angle)
         ink = cv2.warpAffine(ink, matrix, (shape[1], shape[0]), flags=cv2.INTER_NEAREST, borderValue=0)
     return angle, matrix, ink
+
+
+def _levelled_writing(
+    mask: npt.NDArray[np.bool_], *, deskew: bool = True
+) -> tuple[float, npt.NDArray[np.float64], _Writing | None]:
+    """The skew angle and levelling map of :func:`_levelled`, and the writing of the levelled
+    ink (:func:`_writing`). Where the ink's axis says nothing of its tilt
+    (:func:`estimate_skew` gives exactly 0.0) but a printed box holds the writing, the box's
+    sides give it (:func:`_frame_tilt`): a box not much wider than tall is most of the ink,
+    and left tilted, a line of touching digits in it is one tall component that sets the line
+    height."""
+    angle, matrix, ink = _levelled(mask, deskew=deskew)
+    if deskew and angle == 0.0:
+        tilt = _frame_tilt(ink)
+        if tilt is not None and 0.5 <= abs(tilt) <= 20.0:
+            angle, matrix, ink = _levelled(mask, angle=tilt)
+    return angle, matrix, _writing(ink)
+
+
+def _frame_tilt(ink: npt.NDArray[np.uint8]) -> float | None:
+    """The tilt in degrees (as :func:`estimate_skew` measures it) of a printed box around the
+    rest of an ink image (uint8 (H, W), ink > 0): the long side of the minimum-area rectangle
+    of the biggest component, where that is a printed box (:func:`_printed_box`) holding the
+    centres of the other components with 90 % of their ink (a speck outside may stay); None
+    where there is none."""
+    count, labels, stats = _labelled((ink > 0).astype(np.uint8))
+    if count < 3:
+        return None
+    j = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_WIDTH] * stats[1:, cv2.CC_STAT_HEIGHT]))
+    x, y, w, h = (int(v) for v in stats[j, :4])
+    others = np.delete(stats[1:], j - 1, axis=0)
+    held = _centres_within(others[:, :2] + others[:, 2:4] / 2.0, stats[j : j + 1])[0]
+    areas = others[:, cv2.CC_STAT_AREA]
+    if int(areas[held].sum()) < 0.9 * int(areas.sum()):
+        return None
+    own = labels[y : y + h, x : x + w] == j
+    if not _printed_box(own):
+        return None
+    contours, _ = cv2.findContours(own.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    corners = cv2.boxPoints(cv2.minAreaRect(max(contours, key=cv2.contourArea)))
+    sides = np.diff(np.vstack([corners, corners[:1]]), axis=0)
+    dx, dy = (float(v) for v in sides[int(np.argmax(np.hypot(sides[:, 0], sides[:, 1])))])
+    # Image rows run down: a side rising to the right has dy < 0 and a positive tilt.
+    tilt = -math.degrees(math.atan2(dy, dx))
+    return tilt - 180.0 if tilt > 90.0 else tilt + 180.0 if tilt <= -90.0 else tilt
 
 
 def _gap(a: Atom, b: Atom) -> int:
@@ -1213,8 +1264,7 @@ def propose_lines(
             found_lines += [layout for layout in again(slab) if not layout.empty]
         if found_lines:
             return tuple(found_lines)
-    angle, matrix, ink = _levelled(mask, deskew=deskew)
-    found = _writing(ink)
+    angle, matrix, found = _levelled_writing(mask, deskew=deskew)
     if found is None:
         return (LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale),)
     labels, stats, keep, line_height = found

@@ -64,6 +64,25 @@ def png_bytes(image: np.ndarray, fmt: str = "PNG", **params: object) -> bytes:
     return buffer.getvalue()
 
 
+def boxed_lines(split: MnistSplit) -> LineGenerator:
+    """Lines of touching digits 44-48 px tall with little margin, for :func:`in_a_tilted_box`."""
+    config = SynthConfig(gap="touching", height=(44, 48), margin=(0.2, 0.2))
+    return LineGenerator(split.images, split.labels, config=config, seed=21)
+
+
+def in_a_tilted_box(line: np.ndarray, angle: float) -> np.ndarray:
+    """A gray line of writing (dark on light) in a printed box 1.6 times as wide as it is tall,
+    photographed turned by ``angle`` degrees."""
+    h, w = line.shape
+    tall = int(w / 1.6)
+    page = np.full((tall + 60, w + 60), 235, np.uint8)
+    top = 30 + (tall - h) // 2
+    page[top : top + h, 30 : 30 + w] = line
+    cv2.rectangle(page, (20, 20), (w + 40, tall + 40), 40, 4)
+    turn = cv2.getRotationMatrix2D((page.shape[1] / 2, page.shape[0] / 2), angle, 1.0)
+    return cv2.warpAffine(page, turn, (page.shape[1], page.shape[0]), borderValue=235)
+
+
 def broken_stroke(height: int, *, cut: float, slant: int) -> tuple[np.ndarray, tuple[int, int]]:
     """A lone 1 (dark on light, uint8 (2h, 2h)), ``height`` px tall, leaning ``slant`` px, that the
     pen skipped across ``cut`` of the way down (blank rows a twelfth of its height), and the

@@ -27,7 +27,7 @@ from segmentation import (
     widen_candidates,
 )
 from segmentation.layout import _gap_cuts, _shear, _touched_frame, find_rules, find_rulings
-from tests.conftest import broken_digits
+from tests.conftest import boxed_lines, broken_digits, in_a_tilted_box
 
 
 def _bars(n: int, gap: int = 30, height: int = 60, width: int = 30) -> np.ndarray:
@@ -706,6 +706,20 @@ def test_two_tilted_lines_with_no_blank_row_between_are_found_once_levelled() ->
     layouts = propose_lines(mask)
     assert [len(decode(layout, geometric_scores(layout))) for layout in layouts] == [8, 8]
     assert all(abs(layout.angle - 8.0) < 1.5 for layout in layouts)
+
+
+@pytest.mark.parametrize("angle", [12.0, -12.0])
+def test_a_tilted_line_in_a_box_is_levelled_by_the_boxs_sides(mnist_test, angle: float) -> None:  # type: ignore[no-untyped-def]
+    # The box is most of the ink and not much wider than tall (elongation about 1.5), so the
+    # ink's axis says nothing of the tilt: the line was left turned by 12 degrees, one tall
+    # component whose height (65-84 px on such lines, digits 44-48 px tall) set the line height. The
+    # box's own sides give the tilt.
+    gen = boxed_lines(mnist_test)
+    for _ in range(6):
+        layout = propose(binarize(in_a_tilted_box(gen.line(length=5).image, angle)))
+        assert abs(layout.angle - angle) < 1.0
+        assert 44 <= layout.line_height <= 60
+        assert all(atom.box.height < 1.5 * layout.line_height for atom in layout.atoms)
 
 
 def test_a_rule_a_dot_or_a_speck_apart_from_the_line_is_no_line_of_its_own() -> None:

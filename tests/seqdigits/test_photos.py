@@ -9,7 +9,7 @@ import pytest
 from datasets.photo import photograph
 from datasets.synth import LineGenerator, SynthConfig, SyntheticLine
 from seqdigits import Box
-from tests.conftest import png_bytes
+from tests.conftest import boxed_lines, in_a_tilted_box, png_bytes
 
 TEXT = "30517"
 
@@ -26,6 +26,19 @@ def test_tilted_line_reads(recognizer, generator, angle: float) -> None:  # type
     assert reading.text == TEXT
     for char, true in zip(reading.characters, line.boxes):
         assert char.box.iou(true) > 0.4
+
+
+def test_touching_digits_in_a_tilted_box_read(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    # A box 1.6 times as wide as tall, turned by 12 degrees either way: the box's sides level
+    # the line (see the segmentation test). 5 of these 12 lines read right before.
+    gen = boxed_lines(mnist_test)
+    wrong = []
+    for k in range(12):
+        line = gen.line(length=5)
+        got = recognizer.read(in_a_tilted_box(line.image, 12.0 if k < 6 else -12.0)).text
+        if got != line.text:
+            wrong.append((k, line.text, got))
+    assert wrong == [(10, "50347", "50247")]
 
 
 def test_shadow_across_the_page(recognizer, generator) -> None:  # type: ignore[no-untyped-def]
