@@ -1163,7 +1163,8 @@ def _frame_tilt(ink: npt.NDArray[np.uint8]) -> float | None:
     rest of an ink image (uint8 (H, W), ink > 0): the long side of the minimum-area rectangle
     of the biggest component, where that is a printed box (:func:`_printed_box`) holding the
     centres of the other components with 90 % of their ink (a speck outside may stay); None
-    where there is none."""
+    where there is none. A box taller than wide gives the tilt of its sides, near 90 degrees,
+    which levels nothing: a lone digit's box is left as it stands."""
     count, labels, stats = _labelled((ink > 0).astype(np.uint8))
     if count < 3:
         return None
