@@ -71,8 +71,9 @@ def boxed_lines(split: MnistSplit) -> LineGenerator:
 
 
 def in_a_tilted_box(line: np.ndarray, angle: float) -> np.ndarray:
-    """A gray line of writing (dark on light) in a printed box 1.6 times as wide as it is tall,
-    photographed turned by ``angle`` degrees."""
+    """A gray line of writing (dark on light) in a printed box 10 px outside a margin that makes
+    the line's area 1.6 times as wide as tall (the box about 1.5 times), photographed turned by
+    ``angle`` degrees."""
     h, w = line.shape
     tall = int(w / 1.6)
     page = np.full((tall + 60, w + 60), 235, np.uint8)

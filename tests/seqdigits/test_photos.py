@@ -29,7 +29,7 @@ def test_tilted_line_reads(recognizer, generator, angle: float) -> None:  # type
 
 
 def test_touching_digits_in_a_tilted_box_read(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
-    # A box 1.6 times as wide as tall, turned by 12 degrees either way: the box's sides level
+    # A box about 1.5 times as wide as tall, turned by 12 degrees either way: the box's sides level
     # the line (see the segmentation test). 5 of these 12 lines read right before.
     gen = boxed_lines(mnist_test)
     wrong = []
