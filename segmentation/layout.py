@@ -64,12 +64,13 @@ def ink_axis(mask: npt.NDArray[np.bool_]) -> tuple[float, float]:
     if values[0] <= 0:
         return 0.0, 0.0
     vx, vy = vectors[:, 1]
-    angle = -math.degrees(math.atan2(vy, vx))
-    if angle > 90:
-        angle -= 180
-    elif angle <= -90:
-        angle += 180
-    return angle, math.sqrt(values[1] / values[0])
+    return _direction(-math.degrees(math.atan2(vy, vx))), math.sqrt(values[1] / values[0])
+
+
+def _direction(angle: float) -> float:
+    """An angle in degrees in (-180, 180] as the direction of a line, either way along it:
+    folded into (-90, 90]."""
+    return angle - 180.0 if angle > 90.0 else angle + 180.0 if angle <= -90.0 else angle
 
 
 def _rotation(shape: tuple[int, int], angle: float) -> tuple[npt.NDArray[np.float64], tuple[int, int]]:
@@ -680,33 +681,40 @@ def _centres_within(centres: npt.NDArray[np.float64], boxes: npt.NDArray[np.int3
     return (centres[:, 0] > x) & (centres[:, 0] < x + w) & (centres[:, 1] > y) & (centres[:, 1] < y + h)
 
 
-def _printed_box(
+def _printed_box(own: npt.NDArray[np.bool_]) -> bool:
+    """Whether a component's ink (bool (h, w), its box) is a printed box or comb field (see
+    :func:`_printed_outline`)."""
+    return _printed_outline(own) is not None
+
+
+def _printed_outline(
     own: npt.NDArray[np.bool_], *, rectangular: float = 0.88, hollow: float = 0.25, min_side: int = 8
-) -> bool:
-    """Whether a component's ink (bool (h, w), its box) is a printed box or comb field: one
-    outline whose outer edge and every hole bigger than a speck (2 % of it) are rectangles at
-    any tilt (``rectangular``: contour area over its minimum-area rectangle's; an ellipse, a
-    written 0, is 0.79), the holes together at least ``hollow`` of it."""
+) -> cv2.typing.RotatedRect | None:
+    """The minimum-area rectangle of a component's outer outline (its ink: bool (h, w), its
+    box) where the component is a printed box or comb field, else None: one outline whose
+    outer edge and every hole bigger than a speck (2 % of it) are rectangles at any tilt
+    (``rectangular``: contour area over its minimum-area rectangle's; an ellipse, a written 0,
+    is 0.79), the holes together at least ``hollow`` of it."""
     if min(own.shape) < min_side:
-        return False
+        return None
     contours, hierarchy = cv2.findContours(own.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
-        return False
+        return None
     outer = [c for c, link in zip(contours, hierarchy[0]) if link[3] < 0]
     if len(outer) != 1:
-        return False
+        return None
     area = cv2.contourArea(outer[0])
     holes = [c for c, link in zip(contours, hierarchy[0]) if link[3] >= 0 and cv2.contourArea(c) >= 0.02 * area]
+    if not holes or sum(cv2.contourArea(c) for c in holes) < hollow * area:
+        return None
 
     def fill(contour: cv2.typing.MatLike) -> float:
         (_, _), (width, height), _ = cv2.minAreaRect(contour)
         return float(cv2.contourArea(contour)) / max(width * height, 1e-9)
 
-    return (
-        bool(holes)
-        and sum(cv2.contourArea(c) for c in holes) >= hollow * area
-        and all(fill(c) >= rectangular for c in [outer[0], *holes])
-    )
+    if any(fill(c) < rectangular for c in [outer[0], *holes]):
+        return None
+    return cv2.minAreaRect(outer[0])
 
 
 def _edge(profile: npt.NDArray[np.float64], *, full: float, search: int, limit: int) -> tuple[int, int] | None:
@@ -1161,7 +1169,7 @@ def _levelled_writing(
 def _frame_tilt(ink: npt.NDArray[np.uint8]) -> float | None:
     """The tilt in degrees (as :func:`estimate_skew` measures it) of a printed box around the
     rest of an ink image (uint8 (H, W), ink > 0): the long side of the minimum-area rectangle
-    of the biggest component, where that is a printed box (:func:`_printed_box`) holding the
+    of the biggest component, where that is a printed box (:func:`_printed_outline`) holding the
     centres of the other components with 90 % of their ink (a speck outside may stay); None
     where there is none. A box taller than wide gives the tilt of its sides, near 90 degrees,
     which levels nothing: a lone digit's box is left as it stands."""
@@ -1175,16 +1183,14 @@ def _frame_tilt(ink: npt.NDArray[np.uint8]) -> float | None:
     areas = others[:, cv2.CC_STAT_AREA]
     if int(areas[held].sum()) < 0.9 * int(areas.sum()):
         return None
-    own = labels[y : y + h, x : x + w] == j
-    if not _printed_box(own):
+    rectangle = _printed_outline(labels[y : y + h, x : x + w] == j)
+    if rectangle is None:
         return None
-    contours, _ = cv2.findContours(own.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    corners = cv2.boxPoints(cv2.minAreaRect(max(contours, key=cv2.contourArea)))
+    corners = cv2.boxPoints(rectangle)
     sides = np.diff(np.vstack([corners, corners[:1]]), axis=0)
     dx, dy = (float(v) for v in sides[int(np.argmax(np.hypot(sides[:, 0], sides[:, 1])))])
     # Image rows run down: a side rising to the right has dy < 0 and a positive tilt.
-    tilt = -math.degrees(math.atan2(dy, dx))
-    return tilt - 180.0 if tilt > 90.0 else tilt + 180.0 if tilt <= -90.0 else tilt
+    return _direction(-math.degrees(math.atan2(dy, dx)))
 
 
 def _gap(a: Atom, b: Atom) -> int:
