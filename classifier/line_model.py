@@ -33,6 +33,8 @@ __all__ = [
     "BLANK",
     "ENSEMBLE_FORMAT",
     "LINE_FORMAT",
+    "STRIDE",
+    "STRIDES",
     "LineEnsemble",
     "LineNet",
     "LineReader",
@@ -54,13 +56,15 @@ __all__ = [
 LINE_FORMAT = "seqdigits-linenet/1"
 #: Output column 0 is CTC's blank; column d + 1 is digit d.
 BLANK = 0
-#: Columns of the input per output frame (two 2x2 poolings).
+#: Columns of the input per output frame (two 2x2 poolings), as the shipped models read.
 STRIDE = 4
+#: The strides a :class:`LineNet` can have: 4, or 2 (the second pooling keeps the columns).
+STRIDES = (2, 4)
 
 
-def frames(width: int) -> int:
+def frames(width: int, stride: int = STRIDE) -> int:
     """Output frames for an input ``width`` columns wide (the last may be part blank)."""
-    return max(1, -(-width // STRIDE))
+    return max(1, -(-width // stride))
 
 
 def _block(cin: int, cout: int) -> list[nn.Module]:
@@ -71,17 +75,21 @@ class LineNet(nn.Module):
     """CNN + BiGRU line reader (~0.57 M parameters at ``width`` 32).
 
     Input: float32 (N, 1, 32, W), ink 1.0 on 0.0, W a multiple of 4. Output: logits
-    (N, W / 4, 11), one row per 4 columns. ``lengths`` (N,) gives each line's own
-    frame count: the columns past it are zeroed after every layer and the GRU stops there,
-    so a line reads the same alone as padded in a batch.
+    (N, W / stride, 11), one row per ``stride`` columns (4, or 2: twice the frames, the same
+    parameters). ``lengths`` (N,) gives each line's own frame count: the columns past it are
+    zeroed after every layer and the GRU stops there, so a line reads the same alone as padded
+    in a batch.
     """
 
-    def __init__(self, width: int = 32, hidden: int = 128, dropout: float = 0.2) -> None:
+    def __init__(self, width: int = 32, hidden: int = 128, dropout: float = 0.2, stride: int = STRIDE) -> None:
         super().__init__()
+        if stride not in STRIDES:
+            raise ValueError(f"a line model's stride is one of {STRIDES}, got {stride}")
+        self.stride = stride
         w = width
         self.features = nn.Sequential(
             *_block(1, w), nn.MaxPool2d(2),  # 16 rows
-            *_block(w, 2 * w), nn.MaxPool2d(2),  # 8 rows
+            *_block(w, 2 * w), nn.MaxPool2d(2 if stride == 4 else (2, 1)),  # 8 rows
             *_block(2 * w, 3 * w), *_block(3 * w, 3 * w), nn.MaxPool2d((2, 1)),  # 4 rows
             *_block(3 * w, 4 * w), nn.MaxPool2d((2, 1)),  # 2 rows, columns kept for the sequence
         )
@@ -90,9 +98,9 @@ class LineNet(nn.Module):
         self.out = nn.Linear(2 * hidden, 11)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        padded = bool((lengths * STRIDE < x.shape[-1]).any())
+        padded = bool((lengths * self.stride < x.shape[-1]).any())
         columns = torch.arange(x.shape[-1], device=x.device)
-        scale = STRIDE
+        scale = self.stride
         f = x
         for layer in self.features:
             f = layer(f)
@@ -128,17 +136,18 @@ def save_line_checkpoint(
     """Write the line model with the normalization it was trained with and its calibration."""
     write_payload(
         path, LINE_FORMAT, model,
-        width=width, hidden=hidden, line=config.to_dict(), temperature=float(temperature), metrics=metrics,
+        width=width, hidden=hidden, stride=model.stride, line=config.to_dict(), temperature=float(temperature), metrics=metrics,
     )
 
 
-def batch_lines(images: Sequence[npt.NDArray[np.uint8]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pad normalized lines (uint8 (32, W_i)) into float32 (N, 1, 32, W) and their frame counts (N,)."""
+def batch_lines(images: Sequence[npt.NDArray[np.uint8]], stride: int = STRIDE) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pad normalized lines (uint8 (32, W_i)) into float32 (N, 1, 32, W), W a multiple of 4, and
+    their frame counts (N,) for a model of ``stride``."""
     width = frames(max(image.shape[1] for image in images)) * STRIDE
     x = np.zeros((len(images), 1, images[0].shape[0], width), np.float32)
     for i, image in enumerate(images):
         x[i, 0, :, : image.shape[1]] = image / np.float32(255.0)
-    return torch.from_numpy(x), torch.tensor([frames(image.shape[1]) for image in images])
+    return torch.from_numpy(x), torch.tensor([frames(image.shape[1], stride) for image in images])
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +164,9 @@ class LineReader:
         """Load weights (default: the packaged ones) in eval mode. Raises :class:`CheckpointError`."""
         path = path if path is not None else default_line_weights_path()
         payload = read_payload(path, LINE_FORMAT, what="line weights", kind="seqdigits line model")
-        model = LineNet(width=int(payload["width"]), hidden=int(payload["hidden"]))
+        # Checkpoints written before the stride was an option read at stride 4.
+        stride = int(payload.get("stride", STRIDE))
+        model = LineNet(width=int(payload["width"]), hidden=int(payload["hidden"]), stride=stride)
         load_weights(model, payload, what="line weights")
         return cls(
             # As the digit CNN: BatchNorm folded, channels-last activations (oneDNN's faster layout).
@@ -171,7 +182,7 @@ class LineReader:
         ``sharpen``: a further temperature, an ensemble's (see :class:`LineEnsemble`)."""
         if not images:
             return []
-        x, lengths = batch_lines(images)
+        x, lengths = batch_lines(images, self.model.stride)
         with torch.inference_mode():
             x = x.contiguous(memory_format=torch.channels_last)
             logits = self.model(x, lengths).double() / (self.temperature * sharpen)

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from classifier.line_model import (
     BLANK,
     LINE_FORMAT,
+    STRIDES,
     LineEnsemble,
     LineNet,
     batch_lines,
@@ -65,9 +66,12 @@ class LineTrainConfig:
     weight_decay: float = 1e-4
     width: int = 32
     hidden: int = 128
+    stride: int = 4
+    """Input columns per output frame: 4, or 2 (twice the frames over a narrow digit, for
+    repeated digits that touch, such as "11": CTC needs a blank frame between the two)."""
     init: str | None = None
-    """A line-model checkpoint to start from (fine-tuning): its weights, width and hidden size
-    replace ``width`` and ``hidden``; None starts from random weights."""
+    """A line-model checkpoint to start from (fine-tuning): its weights, width, hidden size and
+    stride replace ``width``, ``hidden`` and ``stride``; None starts from random weights."""
     pens: float = 0.0
     """Share of the training lines written with another pen (see :func:`classifier.train.segmented_line`)."""
     stretch: float = 0.2
@@ -138,7 +142,7 @@ def _logits(model: LineNet, items: list[tuple[npt.NDArray[np.uint8], str]], batc
     out = []
     with torch.inference_mode():
         for s in range(0, len(items), batch):
-            x, lengths = batch_lines([image for image, _ in items[s : s + batch]])
+            x, lengths = batch_lines([image for image, _ in items[s : s + batch]], model.stride)
             logits = model(x.contiguous(memory_format=torch.channels_last), lengths)
             out += [logits[i, : int(n)] for i, n in enumerate(lengths)]
     return out
@@ -196,7 +200,12 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
 
     # The starting point is checked before the lines are built, which takes many minutes.
     initial = _starting_point(config, line_config)
-    width, hidden = (config.width, config.hidden) if initial is None else (int(initial["width"]), int(initial["hidden"]))
+    width, hidden, stride = (
+        (config.width, config.hidden, config.stride) if initial is None
+        else (int(initial["width"]), int(initial["hidden"]), int(initial.get("stride", 4)))
+    )
+    if stride not in STRIDES:  # refused before the lines are built, not after
+        raise ValueError(f"a line model's stride is one of {STRIDES}, got {stride}")
     train_split = load_mnist("train", config.data_dir, download=config.download)
     test_split = load_mnist("test", config.data_dir, download=config.download)
     val_idx, fit_idx = held_out_split(len(train_split), config.validation, rng, seed=config.seed, split_seed=config.split_seed)
@@ -210,7 +219,7 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
         test = build_lines(test_split.images, test_split.labels, lines=config.test_lines, config=line_config, seed=config.seed + 13, workers=threads)
         bar.update(1)
 
-    model = LineNet(width=width, hidden=hidden)
+    model = LineNet(width=width, hidden=hidden, stride=stride)
     if initial is not None:
         load_weights(model, initial, what="line weights")
     # Channels-last, as inference runs it: the training loop goes about 1.3x as fast.
@@ -231,7 +240,7 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
                     break
                 items = [fit[i] for i in batches[b]]
                 stretch = rng.uniform(1.0 - config.stretch, 1.0 + config.stretch, len(items))
-                x, lengths = batch_lines([_stretched(image, f) for (image, _), f in zip(items, stretch)])
+                x, lengths = batch_lines([_stretched(image, f) for (image, _), f in zip(items, stretch)], stride)
                 x = x.contiguous(memory_format=torch.channels_last)
                 loss = _ctc(model(x, lengths), lengths, [text for _, text in items])
                 optimizer.zero_grad(set_to_none=True)
@@ -318,13 +327,14 @@ def _held_out_seed(metrics: dict[str, Any]) -> int | None:
     return int(config.get("split_seed", config["seed"]))
 
 
-def _mixture_nll(log_probs: list[torch.Tensor], lengths: torch.Tensor, texts: list[str], temperature: torch.Tensor) -> torch.Tensor:
+def _mixture_nll(log_probs: list[torch.Tensor], lengths: list[torch.Tensor], texts: list[str], temperature: torch.Tensor) -> torch.Tensor:
     """Summed negative log-likelihood of ``texts`` under the even mixture of the models whose
-    (N, frames, 11) log-probabilities are given, each sharpened by 1 / ``temperature``."""
+    (N, frames, 11) log-probabilities are given, each sharpened by 1 / ``temperature``;
+    ``lengths``: each model's (N,) frame counts (models of other strides have other counts)."""
     targets, target_lengths = encode_texts(texts)
     each = torch.stack([
-        -F.ctc_loss(F.log_softmax(lp / temperature, dim=-1).transpose(0, 1), targets, lengths, target_lengths, blank=BLANK, reduction="none")
-        for lp in log_probs
+        -F.ctc_loss(F.log_softmax(lp / temperature, dim=-1).transpose(0, 1), targets, n, target_lengths, blank=BLANK, reduction="none")
+        for lp, n in zip(log_probs, lengths)
     ])
     return -(torch.logsumexp(each, dim=0) - np.log(len(log_probs))).sum()
 
@@ -424,7 +434,7 @@ def fit_ensemble(config: EnsembleFitConfig, *, progress: bool = True) -> Ensembl
     each = [ensemble_log_likelihoods(lps, [text]) for lps, text in zip(val_lp, texts)]
     # A text too long for its line's frames is impossible at any temperature: left out of the fit.
     usable = [i for i, ll in enumerate(each) if np.isfinite(ll[0])]
-    lengths = torch.tensor([len(val_lp[i][0]) for i in usable])
+    lengths = [torch.tensor([len(val_lp[i][k]) for i in usable]) for k in range(len(ensemble.readers))]
     stacked = [
         torch.nn.utils.rnn.pad_sequence([torch.from_numpy(val_lp[i][k]) for i in usable], batch_first=True)
         for k in range(len(ensemble.readers))

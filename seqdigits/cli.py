@@ -63,8 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     lines.add_argument("--split-seed", type=int, default=0, help="seed of the held-out digits' draw; keep it for every model of an ensemble (default 0)")
     lines.add_argument("--width", type=_positive, help="channels of the network's first layer (default: 32)")
     lines.add_argument("--hidden", type=_positive, help="units of each direction of its GRU (default: 128)")
+    lines.add_argument(
+        "--stride", type=int, choices=(2, 4), help="input columns per output frame: 4, or 2 for twice the frames over narrow digits (default: 4)"
+    )
     lines.add_argument("--learning-rate", type=float, help="peak learning rate of the one-cycle schedule (default: 0.002)")
-    lines.add_argument("--init", help="a line-model checkpoint to start from (fine-tuning; its width and hidden size are kept)")
+    lines.add_argument("--init", help="a line-model checkpoint to start from (fine-tuning; its width, hidden size and stride are kept)")
     lines.add_argument("--pens", type=_share, help="share of training lines written with a finer pen or a marker (default: 0)")
     lines.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
 
@@ -224,6 +227,7 @@ def _train_lines(args: argparse.Namespace) -> int:
         split_seed=args.split_seed,
         width=defaults.width if args.width is None else args.width,
         hidden=defaults.hidden if args.hidden is None else args.hidden,
+        stride=defaults.stride if args.stride is None else args.stride,
         learning_rate=defaults.learning_rate if args.learning_rate is None else args.learning_rate,
         init=args.init,
         pens=defaults.pens if args.pens is None else args.pens,

@@ -69,30 +69,34 @@ def test_beam_search_finds_the_most_likely_texts(seed: int) -> None:
         assert value == pytest.approx(math.log(p), abs=1e-9)
 
 
-def test_a_padded_batch_gives_each_line_its_own_result() -> None:
+@pytest.mark.parametrize("stride", [4, 2])
+def test_a_padded_batch_gives_each_line_its_own_result(stride: int) -> None:
     torch.manual_seed(0)
-    model = LineNet(width=8, hidden=16).eval()
+    model = LineNet(width=8, hidden=16, stride=stride).eval()
     reader = LineReader(model=model, config=LineConfig(), temperature=1.0, metrics={})
     rng = np.random.default_rng(5)
     short = (rng.random((32, 40)) > 0.8).astype(np.uint8) * 255
     long = (rng.random((32, 97)) > 0.8).astype(np.uint8) * 255
     together = reader.log_probs([short, long])
     alone = [reader.log_probs([short])[0], reader.log_probs([long])[0]]
-    assert [lp.shape for lp in together] == [(frames(40), 11), (frames(97), 11)]
+    assert [lp.shape for lp in together] == [(frames(40, stride), 11), (frames(97, stride), 11)]
+    assert [lp.shape[0] for lp in together] == ([10, 25] if stride == 4 else [20, 49])
     for a, b in zip(together, alone):
         np.testing.assert_allclose(a, b, atol=1e-5)
         np.testing.assert_allclose(np.exp(a).sum(axis=1), 1.0, atol=1e-9)
 
 
-def test_a_loaded_line_model_is_folded_and_reads_as_the_trained_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("stride", [4, 2])
+def test_a_loaded_line_model_is_folded_and_reads_as_the_trained_one(tmp_path, stride: int) -> None:  # type: ignore[no-untyped-def]
     torch.manual_seed(3)
-    model = LineNet(width=8, hidden=16)
+    model = LineNet(width=8, hidden=16, stride=stride)
     model.train()
     for _ in range(3):  # running statistics other than their initial values
         model(torch.rand(4, 1, 32, 48), torch.tensor([12, 12, 12, 12]))
     model.eval()
     save_line_checkpoint(tmp_path / "l.pt", model, width=8, hidden=16, config=LineConfig(), temperature=1.3, metrics={})
     loaded = LineReader.load(tmp_path / "l.pt")
+    assert loaded.model.stride == stride
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in loaded.model.modules())
     trained = LineReader(model=model, config=LineConfig(), temperature=1.3, metrics={})
     rng = np.random.default_rng(8)
@@ -106,6 +110,23 @@ def test_batch_pads_to_a_multiple_of_the_stride() -> None:
     assert x.shape == (2, 1, 32, 32)
     assert lengths.tolist() == [3, 8]
     assert float(x[0, 0, :, :9].min()) == 1.0 and float(x[0, 0, :, 9:].max()) == 0.0
+    # At stride 2 the same padded input, twice the frames.
+    x2, lengths2 = batch_lines([np.full((32, 9), 255, np.uint8), np.zeros((32, 30), np.uint8)], 2)
+    assert torch.equal(x2, x) and lengths2.tolist() == [5, 15]
+
+
+def test_a_checkpoint_without_a_stride_reads_at_stride_4_and_other_strides_are_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    torch.manual_seed(2)
+    model = LineNet(width=8, hidden=16)
+    path = tmp_path / "old.pt"
+    save_line_checkpoint(path, model, width=8, hidden=16, config=LineConfig(), temperature=1.0, metrics={})
+    payload = torch.load(path, weights_only=True)
+    del payload["stride"]  # as written before the stride was an option
+    torch.save(payload, path)
+    reader = LineReader.load(path)
+    assert reader.model.stride == 4 and reader.log_probs([np.zeros((32, 40), np.uint8)])[0].shape == (10, 11)
+    with pytest.raises(ValueError, match="stride"):
+        LineNet(width=8, hidden=16, stride=3)
 
 
 def test_checkpoint_round_trip_and_bad_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -257,8 +278,10 @@ def test_the_packaged_ensemble_is_its_files_models_and_temperature() -> None:
     ensemble = load_line_ensemble()
     members = _packaged_members()
     assert len(ensemble.readers) == len(members) == 3
-    # Trained alike but for the seed of their initialization and lines.
+    # Trained alike but for the seed of their initialization and lines, and the first's stride
+    # (README): twice the frames, for touching repeated digits.
     assert len({r.metrics["config"]["seed"] for r in ensemble.readers}) == 3
+    assert [r.model.stride for r in ensemble.readers] == [2, 4, 4]
     assert members[0] == default_line_weights_path()
     assert [r.metrics for r in ensemble.readers] == [LineReader.load(p).metrics for p in members]
     assert ensemble.temperature == ensemble.metrics["temperature"]

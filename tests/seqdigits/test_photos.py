@@ -30,7 +30,7 @@ def test_tilted_line_reads(recognizer, generator, angle: float) -> None:  # type
 
 def test_touching_digits_in_a_tilted_box_read(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
     # A box about 1.5 times as wide as tall, turned by 12 degrees either way: the box's sides level
-    # the line (see the segmentation test). 5 of these 12 lines read right before.
+    # the line (see the segmentation test). 5 of these 12 lines read right before, then 11, now 12.
     gen = boxed_lines(mnist_test)
     wrong = []
     for k in range(12):
@@ -38,7 +38,7 @@ def test_touching_digits_in_a_tilted_box_read(recognizer, mnist_test) -> None:  
         got = recognizer.read(in_a_tilted_box(line.image, 12.0 if k < 6 else -12.0)).text
         if got != line.text:
             wrong.append((k, line.text, got))
-    assert wrong == [(10, "50347", "50247")]
+    assert wrong == []  # [(10, "50347", "50247")] before the stride-2 line model
 
 
 def test_shadow_across_the_page(recognizer, generator) -> None:  # type: ignore[no-untyped-def]
@@ -67,9 +67,12 @@ def test_form_furniture_is_left_out(recognizer, generator, furniture: str) -> No
     assert recognizer.read(image).text == TEXT
 
 
+# With the stride-2 line model (README): "26631" mended, "65699" and "25512" broken, and
+# "96812" read "96811" (it read "26812").
 THROUGH_AT_70 = [
-    ("26631", "36631"),
-    ("96812", "26812"),
+    ("65699", "65693"),
+    ("25512", "25542"),
+    ("96812", "96811"),
     ("79737", "79732"),
     ("99744", "89744"),
 ]
@@ -83,7 +86,7 @@ def test_a_rule_through_the_writing_is_cut_to_its_own_width(recognizer, mnist_te
     right before, with "10424" read "101124". (Then 39 and 33; then 38 and 35, since the white
     border added here is left out when the writing's region is binarized on its own; now 39
     and 36, since a line's lean is measured on its outlines, and "76098" and "65699", measured
-    as leaning far from MNIST's lean, are sheared.)"""
+    as leaning far from MNIST's lean, are sheared; 39 and 35 with the stride-2 line model.)"""
     config = SynthConfig(gap="separated", height=(48, 56))
     gen = LineGenerator(mnist_test.images, mnist_test.labels, config=config, seed=3)
     wrong = []
