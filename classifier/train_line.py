@@ -25,6 +25,7 @@ from tqdm import tqdm
 from classifier.line_model import (
     BLANK,
     LINE_FORMAT,
+    STRIDE,
     STRIDES,
     LineEnsemble,
     LineNet,
@@ -66,7 +67,7 @@ class LineTrainConfig:
     weight_decay: float = 1e-4
     width: int = 32
     hidden: int = 128
-    stride: int = 4
+    stride: int = STRIDE
     """Input columns per output frame: 4, or 2 (twice the frames over a narrow digit, for
     repeated digits that touch, such as "11": CTC needs a blank frame between the two)."""
     init: str | None = None
@@ -202,7 +203,7 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
     initial = _starting_point(config, line_config)
     width, hidden, stride = (
         (config.width, config.hidden, config.stride) if initial is None
-        else (int(initial["width"]), int(initial["hidden"]), int(initial.get("stride", 4)))
+        else (int(initial["width"]), int(initial["hidden"]), int(initial.get("stride", STRIDE)))
     )
     if stride not in STRIDES:  # refused before the lines are built, not after
         raise ValueError(f"a line model's stride is one of {STRIDES}, got {stride}")
