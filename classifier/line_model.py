@@ -40,6 +40,7 @@ __all__ = [
     "LineReader",
     "LineWeights",
     "batch_lines",
+    "checkpoint_shape",
     "ctc_beam_search",
     "ctc_log_likelihoods",
     "default_line_ensemble_path",
@@ -140,6 +141,12 @@ def save_line_checkpoint(
     )
 
 
+def checkpoint_shape(payload: dict[str, Any]) -> tuple[int, int, int]:
+    """The network a line checkpoint holds: (width, hidden, stride). Checkpoints written before
+    the stride was an option read at stride 4."""
+    return int(payload["width"]), int(payload["hidden"]), int(payload.get("stride", STRIDE))
+
+
 def batch_lines(images: Sequence[npt.NDArray[np.uint8]], stride: int = STRIDE) -> tuple[torch.Tensor, torch.Tensor]:
     """Pad normalized lines (uint8 (32, W_i)) into float32 (N, 1, 32, W), W a multiple of 4, and
     their frame counts (N,) for a model of ``stride``."""
@@ -164,9 +171,8 @@ class LineReader:
         """Load weights (default: the packaged ones) in eval mode. Raises :class:`CheckpointError`."""
         path = path if path is not None else default_line_weights_path()
         payload = read_payload(path, LINE_FORMAT, what="line weights", kind="seqdigits line model")
-        # Checkpoints written before the stride was an option read at stride 4.
-        stride = int(payload.get("stride", STRIDE))
-        model = LineNet(width=int(payload["width"]), hidden=int(payload["hidden"]), stride=stride)
+        width, hidden, stride = checkpoint_shape(payload)
+        model = LineNet(width=width, hidden=hidden, stride=stride)
         load_weights(model, payload, what="line weights")
         return cls(
             # As the digit CNN: BatchNorm folded, channels-last activations (oneDNN's faster layout).

@@ -26,10 +26,10 @@ from classifier.line_model import (
     BLANK,
     LINE_FORMAT,
     STRIDE,
-    STRIDES,
     LineEnsemble,
     LineNet,
     batch_lines,
+    checkpoint_shape,
     encode_texts,
     ensemble_candidates,
     ensemble_log_likelihoods,
@@ -201,12 +201,11 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
 
     # The starting point is checked before the lines are built, which takes many minutes.
     initial = _starting_point(config, line_config)
-    width, hidden, stride = (
-        (config.width, config.hidden, config.stride) if initial is None
-        else (int(initial["width"]), int(initial["hidden"]), int(initial.get("stride", STRIDE)))
-    )
-    if stride not in STRIDES:  # refused before the lines are built, not after
-        raise ValueError(f"a line model's stride is one of {STRIDES}, got {stride}")
+    width, hidden, stride = (config.width, config.hidden, config.stride) if initial is None else checkpoint_shape(initial)
+    # Made before the lines are built, so that a bad stride is refused before those minutes.
+    model = LineNet(width=width, hidden=hidden, stride=stride)
+    if initial is not None:
+        load_weights(model, initial, what="line weights")
     train_split = load_mnist("train", config.data_dir, download=config.download)
     test_split = load_mnist("test", config.data_dir, download=config.download)
     val_idx, fit_idx = held_out_split(len(train_split), config.validation, rng, seed=config.seed, split_seed=config.split_seed)
@@ -220,9 +219,6 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
         test = build_lines(test_split.images, test_split.labels, lines=config.test_lines, config=line_config, seed=config.seed + 13, workers=threads)
         bar.update(1)
 
-    model = LineNet(width=width, hidden=hidden, stride=stride)
-    if initial is not None:
-        load_weights(model, initial, what="line weights")
     # Channels-last, as inference runs it: the training loop goes about 1.3x as fast.
     channels_last(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
