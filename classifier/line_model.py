@@ -86,7 +86,8 @@ class LineNet(nn.Module):
         super().__init__()
         if stride not in STRIDES:
             raise ValueError(f"a line model's stride is one of {STRIDES}, got {stride}")
-        self.stride = stride
+        # Its shape, as a checkpoint records it (see checkpoint_shape).
+        self.width, self.hidden, self.stride = width, hidden, stride
         w = width
         self.features = nn.Sequential(
             *_block(1, w), nn.MaxPool2d(2),  # 16 rows
@@ -132,12 +133,12 @@ def default_line_ensemble_path() -> Path:
 
 
 def save_line_checkpoint(
-    path: str | os.PathLike[str], model: LineNet, *, width: int, hidden: int, config: LineConfig, temperature: float, metrics: dict[str, Any]
+    path: str | os.PathLike[str], model: LineNet, *, config: LineConfig, temperature: float, metrics: dict[str, Any]
 ) -> None:
-    """Write the line model with the normalization it was trained with and its calibration."""
+    """Write the line model, its shape, the normalization it was trained with and its calibration."""
     write_payload(
         path, LINE_FORMAT, model,
-        width=width, hidden=hidden, stride=model.stride, line=config.to_dict(), temperature=float(temperature), metrics=metrics,
+        width=model.width, hidden=model.hidden, stride=model.stride, line=config.to_dict(), temperature=float(temperature), metrics=metrics,
     )
 
 

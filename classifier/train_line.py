@@ -268,7 +268,7 @@ def train_lines(config: LineTrainConfig = LineTrainConfig(), *, progress: bool =
         # Where it started: the starting model's own record (its seed, lines, accuracy), since
         # the file ``init`` names may later hold another model.
         metrics["init_metrics"] = dict(initial.get("metrics", {}))
-    save_line_checkpoint(config.output, model, width=width, hidden=hidden, config=line_config, temperature=temperature, metrics=metrics)
+    save_line_checkpoint(config.output, model, config=line_config, temperature=temperature, metrics=metrics)
     return LineTrainResult(
         path=str(Path(config.output)),
         validation_accuracy=validation_accuracy,

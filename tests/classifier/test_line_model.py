@@ -94,7 +94,7 @@ def test_a_loaded_line_model_is_folded_and_reads_as_the_trained_one(tmp_path, st
     for _ in range(3):  # running statistics other than their initial values
         model(torch.rand(4, 1, 32, 48), torch.tensor([12, 12, 12, 12]))
     model.eval()
-    save_line_checkpoint(tmp_path / "l.pt", model, width=8, hidden=16, config=LineConfig(), temperature=1.3, metrics={})
+    save_line_checkpoint(tmp_path / "l.pt", model, config=LineConfig(), temperature=1.3, metrics={})
     loaded = LineReader.load(tmp_path / "l.pt")
     assert loaded.model.stride == stride
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in loaded.model.modules())
@@ -119,7 +119,7 @@ def test_a_checkpoint_without_a_stride_reads_at_stride_4_and_other_strides_are_r
     torch.manual_seed(2)
     model = LineNet(width=8, hidden=16)
     path = tmp_path / "old.pt"
-    save_line_checkpoint(path, model, width=8, hidden=16, config=LineConfig(), temperature=1.0, metrics={})
+    save_line_checkpoint(path, model, config=LineConfig(), temperature=1.0, metrics={})
     payload = torch.load(path, weights_only=True)
     del payload["stride"]  # as written before the stride was an option
     torch.save(payload, path)
@@ -133,7 +133,7 @@ def test_checkpoint_round_trip_and_bad_files(tmp_path) -> None:  # type: ignore[
     torch.manual_seed(1)
     model = LineNet(width=8, hidden=16)
     path = tmp_path / "line.pt"
-    save_line_checkpoint(path, model, width=8, hidden=16, config=LineConfig(digit_height=20), temperature=1.5, metrics={"a": 1})
+    save_line_checkpoint(path, model, config=LineConfig(digit_height=20), temperature=1.5, metrics={"a": 1})
     reader = LineReader.load(path)
     assert reader.config == LineConfig(digit_height=20) and reader.temperature == 1.5 and reader.metrics == {"a": 1}
     assert not reader.model.training
@@ -189,7 +189,7 @@ def _tiny_checkpoints(folder: Path, count: int = 2) -> list[Path]:
     paths = []
     for k in range(count):
         paths.append(folder / f"line{k}.pt")
-        save_line_checkpoint(paths[-1], LineNet(width=8, hidden=16), width=8, hidden=16, config=LineConfig(), temperature=1.0 + k, metrics={})
+        save_line_checkpoint(paths[-1], LineNet(width=8, hidden=16), config=LineConfig(), temperature=1.0 + k, metrics={})
     return paths
 
 

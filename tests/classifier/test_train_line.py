@@ -52,7 +52,7 @@ def _checkpoints(folder, split_seeds, strides=None):  # type: ignore[no-untyped-
         paths.append(folder / f"line{k}.pt")
         metrics = {"config": {"seed": k, "split_seed": split_seed}}
         model = LineNet(width=8, hidden=16, stride=strides[k] if strides else 4)
-        save_line_checkpoint(paths[-1], model, width=8, hidden=16, config=LineConfig(), temperature=1.0, metrics=metrics)
+        save_line_checkpoint(paths[-1], model, config=LineConfig(), temperature=1.0, metrics=metrics)
     return paths
 
 
