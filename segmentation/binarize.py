@@ -122,8 +122,9 @@ def _fill_blobs(
     wide_size = BLOB_SCALE * size
     # Every ``step``-th pixel: the test costs next to nothing, and most images have no blob.
     step = max(1, wide_size // _BLOB_KERNEL)
-    background = np.ascontiguousarray(cv2.subtract(ink, flat)[::step, ::step])
-    wide = _opening(np.ascontiguousarray(ink[::step, ::step]), wide_size // step | 1, extend=True)
+    sampled = np.ascontiguousarray(ink[::step, ::step])
+    background = cv2.subtract(sampled, np.ascontiguousarray(flat[::step, ::step]))
+    wide = _opening(sampled, wide_size // step | 1, extend=True)
     raised = (cv2.subtract(background, wide) > rise).view(np.uint8)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(raised, connectivity=8)
     rows, columns = raised.shape
