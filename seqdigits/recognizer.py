@@ -95,7 +95,8 @@ class Recognizer:
         classifier: DigitClassifier,
         *,
         line_reader: LineReader | LineEnsemble | None = None,
-        segment_weight: float = 0.125,
+        segment_weight: float = 0.25,
+        segment_cap: float = 2.0,
         beam: int = 6,
         max_side: int = 1600,
         max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -120,14 +121,18 @@ class Recognizer:
         through the candidates is the reading. With one, the ``beam`` best strings of each
         line model and the CNN's best path compete, each spelled by its best
         path through the candidates, on the line model's log-probability plus
-        ``segment_weight`` x the path's score."""
+        ``segment_weight`` x the path's score, which counts no lower than ``segment_cap`` under
+        the best of the competing paths' scores (``math.inf``: no cap)."""
         if segment_weight < 0.0:
             raise ValueError(f"segment_weight must be >= 0, got {segment_weight}")
+        if not segment_cap > 0.0:
+            raise ValueError(f"segment_cap must be > 0, got {segment_cap}")
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be within [0, 1], got {min_confidence}")
         self.classifier = classifier
         self.lines: LineEnsemble | None = LineEnsemble((line_reader,)) if isinstance(line_reader, LineReader) else line_reader
         self.segment_weight = segment_weight
+        self.segment_cap = segment_cap
         self.beam = beam
         self.max_side = max_side
         self.max_pixels = max_pixels
@@ -276,9 +281,14 @@ class Recognizer:
         likeliest = max(likelihoods)
         if widen and all(cover is None for cover, ll in zip(covers, likelihoods) if ll == likeliest):
             return None  # (a pattern spells the same digits in several ways: any one will do)
+        # The CNN's word on a string is capped: it reads the seam-cut pieces of touching 1s
+        # poorly (-10 and less a piece), and counted in full such pieces outvote the line
+        # models, which read those runs well, so the string loses a 1.
+        paths = [cover[1] for cover in covers if cover is not None]
+        floor = max(paths, default=0.0) - self.segment_cap
         # (combined score, text, its path, the line model's log-probability of its digits)
         scored = [
-            (likelihood + self.segment_weight * cover[1], text, cover[0], likelihood)
+            (likelihood + self.segment_weight * max(cover[1], floor), text, cover[0], likelihood)
             for text, cover, likelihood in zip(ordered, covers, likelihoods)
             if cover is not None
         ]
