@@ -284,8 +284,8 @@ class Recognizer:
         # The CNN's word on a string is capped: it reads the seam-cut pieces of touching 1s
         # poorly (-10 and less a piece), and counted in full such pieces outvote the line
         # models, which read those runs well, so the string loses a 1.
-        paths = [cover[1] for cover in covers if cover is not None]
-        floor = max(paths, default=0.0) - self.segment_cap
+        path_scores = [cover[1] for cover in covers if cover is not None]
+        floor = max(path_scores, default=0.0) - self.segment_cap
         # (combined score, text, its path, the line model's log-probability of its digits)
         scored = [
             (likelihood + self.segment_weight * max(cover[1], floor), text, cover[0], likelihood)
