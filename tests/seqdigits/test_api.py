@@ -547,10 +547,10 @@ def test_overlapping_1s_keep_their_count(recognizer, mnist_test) -> None:  # typ
     ]
 
 
-def test_the_cnns_word_on_a_string_needs_a_positive_cap() -> None:
+def test_the_cnns_word_on_a_string_needs_a_positive_cap(recognizer) -> None:  # type: ignore[no-untyped-def]
     for cap in (0.0, -1.0, float("nan")):
         with pytest.raises(ValueError, match="segment_cap must be > 0"):
-            seqdigits.load_recognizer(line_model=False, segment_cap=cap)
+            seqdigits.Recognizer(recognizer.classifier, segment_cap=cap)
 
 
 def test_errors_are_typed_and_say_what_is_wrong(recognizer, tmp_path, line) -> None:  # type: ignore[no-untyped-def]
