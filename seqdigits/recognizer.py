@@ -444,19 +444,24 @@ class Recognizer:
         return out
 
     def _line_log_probs(self, layouts: list[LineLayout]) -> list[list[npt.NDArray[np.float64]] | None]:
-        """Per layout with writing, each line model's per-frame log-probabilities (one batch per
-        model); None for a layout without writing, and for all of them without a line model."""
+        """Per layout with writing, each line model's per-frame log-probabilities (all lines
+        through all models in one pass); None for a layout without writing, and for all of them
+        without a line model."""
         if self.lines is None:
             return [None] * len(layouts)
-        per_model = []
         normalized: dict[LineConfig, list[npt.NDArray[np.uint8] | None]] = {}
         for reader in self.lines.readers:
             if reader.config not in normalized:  # models trained alike share one normalized line
                 normalized[reader.config] = [normalize_line(layout.atoms, layout.line_height, reader.config) for layout in layouts]
-            images = normalized[reader.config]
-            found = iter(reader.log_probs([image for image in images if image is not None], sharpen=self.lines.temperature))
-            per_model.append([None if image is None else next(found) for image in images])
-        return [None if lps[0] is None else list(lps) for lps in zip(*per_model)]
+        # Whether a layout has a line to read does not depend on how the line is normalized.
+        kept = [k for k, image in enumerate(next(iter(normalized.values()))) if image is not None]
+        per_model = self.lines.log_probs(
+            [[cast("npt.NDArray[np.uint8]", normalized[r.config][k]) for k in kept] for r in self.lines.readers]
+        )
+        out: list[list[npt.NDArray[np.float64]] | None] = [None] * len(layouts)
+        for j, k in enumerate(kept):
+            out[k] = [lps[j] for lps in per_model]
+        return out
 
     def _classify(self, layouts: list[LineLayout], trust: float) -> list[npt.NDArray[np.float64]]:
         """Class probabilities (N, 11) for every candidate of every layout, in two batches.

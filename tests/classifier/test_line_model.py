@@ -11,9 +11,11 @@ import pytest
 import torch
 
 from classifier.line_model import (
+    STACKED_LINES,
     LineEnsemble,
     LineNet,
     LineReader,
+    StackedGRU,
     batch_lines,
     ctc_beam_search,
     ctc_log_likelihoods,
@@ -23,6 +25,7 @@ from classifier.line_model import (
     ensemble_log_likelihoods,
     frames,
     load_line_ensemble,
+    read_lines,
     save_line_checkpoint,
     write_line_ensemble,
 )
@@ -103,6 +106,53 @@ def test_a_loaded_line_model_is_folded_and_reads_as_the_trained_one(tmp_path, st
     lines = [(rng.random((32, w)) > 0.8).astype(np.uint8) * 255 for w in (40, 97, 64)]
     for a, b in zip(loaded.log_probs(lines), trained.log_probs(lines)):
         np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_stacked_grus_read_as_torchs_each_line_to_its_own_end() -> None:
+    torch.manual_seed(6)
+    grus = [torch.nn.GRU(12, 16, bidirectional=True, batch_first=True) for _ in range(3)]
+    stacked = StackedGRU.of(grus)
+    assert stacked is not None and stacked.w_hidden.shape == (6, 16, 48)
+    rng = np.random.default_rng(6)
+    # Three lines; the models read them at different frame counts (strides), one line full length.
+    widths, lengths = [9, 20, 14], [np.array([9, 5, 2]), np.array([20, 17, 1]), np.array([3, 14, 14])]
+    seqs = [rng.normal(0.0, 1.0, (3, w, 12)).astype(np.float32) for w in widths]
+    outs = stacked(seqs, lengths)
+    for gru, seq, length, out in zip(grus, seqs, lengths, outs):
+        assert out.shape == (3, seq.shape[1], 32) and out.dtype == np.float32
+        for i, n in enumerate(length):
+            with torch.inference_mode():
+                alone = gru(torch.from_numpy(seq[i : i + 1, :n]))[0][0].numpy()
+            np.testing.assert_allclose(out[i, :n], alone, atol=1e-5)
+            assert not out[i, n:].any()
+
+
+def test_grus_of_other_shapes_are_not_stacked() -> None:
+    wide, narrow = (torch.nn.GRU(12, h, bidirectional=True, batch_first=True) for h in (16, 8))
+    assert StackedGRU.of([wide, narrow]) is None
+    assert StackedGRU.of([torch.nn.GRU(12, 16, batch_first=True)]) is None
+    assert StackedGRU.of([torch.nn.GRU(12, 16, bidirectional=True)]) is None
+    assert StackedGRU.of([torch.nn.GRU(12, 16, num_layers=2, bidirectional=True, batch_first=True)]) is None
+    assert StackedGRU.of([]) is None
+
+
+def test_an_ensemble_reads_alike_stepping_its_grus_together_or_each_alone() -> None:
+    torch.manual_seed(9)
+    readers = tuple(
+        LineReader(model=LineNet(width=8, hidden=16, stride=s).eval(), config=LineConfig(), temperature=t, metrics={})
+        for s, t in ((2, 1.2), (4, 0.9))
+    )
+    ensemble = LineEnsemble(readers, temperature=0.8)
+    assert ensemble.gru is not None and all(reader.gru is not None for reader in readers)
+    rng = np.random.default_rng(9)
+    lines = [(rng.random((32, w)) > 0.8).astype(np.uint8) * 255 for w in (40, 97, 64, 23, 50, 71)]
+    assert len(lines) > STACKED_LINES  # all six through each model's own GRU
+    each = read_lines(readers, [lines, lines], sharpen=0.8)
+    together = [ensemble.log_probs([lines[k : k + 2], lines[k : k + 2]]) for k in range(0, len(lines), 2)]
+    for m in range(2):
+        assert [lp.shape[0] for lp in each[m]] == [frames(line.shape[1], readers[m].model.stride) for line in lines]
+        for a, b in zip(each[m], [lp for part in together for lp in part[m]]):
+            np.testing.assert_allclose(a, b, atol=1e-5)
 
 
 def test_batch_pads_to_a_multiple_of_the_stride() -> None:
