@@ -197,6 +197,10 @@ def _array_to_gray(array: npt.NDArray) -> npt.NDArray[np.uint8]:
         a = a[:, :, 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or a.size == 0:
         raise UnsupportedImageError(f"expected an array of shape (H, W), (H, W, 3) or (H, W, 4), got {a.shape}")
+    # Complex numbers, strings, dates and Python objects are no pixel values (numpy would cast
+    # complex ones silently and fail on the others with errors of its own).
+    if not (a.dtype == np.bool_ or np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise UnsupportedImageError(f"expected an array of bool, integer or float pixels, got dtype {a.dtype}")
     if a.dtype == np.bool_:
         a = np.where(a, 255, 0).astype(np.uint8)
     elif a.dtype == np.uint16:
@@ -252,6 +256,8 @@ def load_gray(source: ImageInput, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_s
         return _decoded(*_decode(source, max_pixels=max_pixels, min_side=min_side))
     if isinstance(source, Image.Image):
         _check_pixels(source.width, source.height, max_pixels)
+        if source.width == 0 or source.height == 0:
+            raise CorruptImageError(f"the image is empty ({source.width} x {source.height} pixels)")
         gray = to_gray(ImageOps.exif_transpose(source) or source)
     elif isinstance(source, np.ndarray):
         if source.ndim >= 2:

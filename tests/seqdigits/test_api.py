@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import FrozenInstanceError
 
 import cv2
@@ -572,6 +573,12 @@ def test_errors_are_typed_and_say_what_is_wrong(recognizer, tmp_path, line) -> N
         recognizer.read(np.zeros((0, 9), np.uint8))
     with pytest.raises(CorruptImageError, match="NaN or infinite"):
         recognizer.read(np.full((9, 9), np.nan))
+    # Arrays of values that are no pixels, and a picture with no pixels at all.
+    for odd in (np.zeros((9, 9), np.complex64), np.full((9, 9), "7"), np.full((9, 9), None), np.zeros((9, 9), "M8[s]")):
+        with pytest.raises(UnsupportedImageError, match=re.escape(f"float pixels, got dtype {odd.dtype}")):
+            recognizer.read(odd)
+    with pytest.raises(CorruptImageError, match=r"empty \(0 x 0 pixels\)"):
+        recognizer.read(Image.new("L", (0, 0)))
     with pytest.raises(UnsupportedImageError, match="from int"):
         recognizer.read(12345)  # type: ignore[arg-type]
 
