@@ -633,16 +633,21 @@ def _without_tracebacks(exc: ImageError) -> ImageError:
 def _turned_back(reading: Reading, turn: int) -> Reading:
     """``reading`` of the image turned ``turn`` (0, 1 or 3) quarters counter-clockwise
     (``np.rot90``), with its boxes put back in the pixels of the image as given
-    (``reading.width`` x ``height``)."""
-    if turn == 0:
-        return reading
+    (``reading.width`` x ``height``), and kept within it: a box mapped back from a shrunk working
+    copy can overshoot its edge by a pixel (that copy's size over the scale is not quite the
+    image's)."""
     w, h = reading.width, reading.height
 
     def back(b: Box) -> Box:
         if turn == 1:  # turned pixel (row i, column j) was (j, w - 1 - i)
-            return Box(w - b.y - b.height, b.x, b.height, b.width)
-        return Box(b.y, h - b.x - b.width, b.height, b.width)  # turn 3: (i, j) was (h - 1 - j, i)
+            b = Box(w - b.y - b.height, b.x, b.height, b.width)
+        elif turn == 3:  # (i, j) was (h - 1 - j, i)
+            b = Box(b.y, h - b.x - b.width, b.height, b.width)
+        x, y = min(max(b.x, 0), w - 1), min(max(b.y, 0), h - 1)
+        return Box(x, y, max(1, min(b.right, w) - x), max(1, min(b.bottom, h) - y))
 
+    if all(back(c.box) == c.box for c in reading.characters):
+        return reading
     return replace(reading, characters=tuple(replace(c, box=back(c.box)) for c in reading.characters))
 
 
