@@ -31,6 +31,7 @@ from classifier.preprocess import LineConfig
 
 __all__ = [
     "BLANK",
+    "CTC_CELLS",
     "ENSEMBLE_FORMAT",
     "LINE_FORMAT",
     "STACKED_LINES",
@@ -479,19 +480,36 @@ def encode_texts(texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
     return targets, torch.tensor([len(text) for text in texts], dtype=torch.long)
 
 
+#: The most cells of the CTC loss's table (frames x (2 x text length + 1), 8 bytes each) one call
+#: of :func:`ctc_log_likelihoods` fills at once: 32 MB.
+CTC_CELLS = 4_000_000
+
+
 def ctc_log_likelihoods(log_probs: npt.NDArray[np.float64], texts: Sequence[str]) -> list[float]:
     """log P(text | line) under CTC for each of ``texts`` (digit strings; "" is allowed).
 
     ``log_probs``: float (frames, 11) from :meth:`LineReader.log_probs`. A text that needs
     more frames than the line has gets ``-inf``.
     """
-    if not texts:
-        return []
     t = log_probs.shape[0]
-    lp = torch.from_numpy(np.ascontiguousarray(log_probs)).unsqueeze(1).expand(t, len(texts), log_probs.shape[1])
-    targets, lengths = encode_texts(texts)
-    loss = F.ctc_loss(lp, targets, torch.full((len(texts),), t, dtype=torch.long), lengths, blank=BLANK, reduction="none")
-    return [-float(v) for v in loss]
+    frames_ = torch.from_numpy(np.ascontiguousarray(log_probs)).unsqueeze(1)
+    out: list[float] = []
+    # In parts: the loss keeps a table of frames x (2 x length + 1) per text, and the variants of
+    # a long string (a digit changed in every place) are many long texts.
+    parts: list[list[str]] = []
+    longest = 0
+    for text in texts:
+        longest = max(longest, len(text))
+        if not parts or (len(parts[-1]) + 1) * t * (2 * longest + 1) > CTC_CELLS:
+            parts.append([])
+            longest = len(text)
+        parts[-1].append(text)
+    for part in parts:
+        targets, lengths = encode_texts(part)
+        lp = frames_.expand(t, len(part), log_probs.shape[1])
+        loss = F.ctc_loss(lp, targets, torch.full((len(part),), t, dtype=torch.long), lengths, blank=BLANK, reduction="none")
+        out += [-float(v) for v in loss]
+    return out
 
 
 def ensemble_log_likelihoods(log_probs: Sequence[npt.NDArray[np.float64]], texts: Sequence[str]) -> npt.NDArray[np.float64]:

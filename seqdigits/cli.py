@@ -121,7 +121,7 @@ def _stdin_bytes() -> bytes:
 def _read(args: argparse.Namespace) -> int:
     from seqdigits.errors import ImageError, SeqdigitsError
     from seqdigits.image import load_image
-    from seqdigits.recognizer import load_recognizer
+    from seqdigits.recognizer import MAX_LINE_DIGITS, load_recognizer
     from seqdigits.render import draw_reading
 
     try:
@@ -131,6 +131,9 @@ def _read(args: argparse.Namespace) -> int:
         return 2
     if not 0.0 <= args.min_confidence <= 1.0:
         print("seqdigits: error: --min-confidence must be within [0, 1]", file=sys.stderr)
+        return 2
+    if args.length is not None and args.length > MAX_LINE_DIGITS:
+        print(f"seqdigits: error: --length must be at most {MAX_LINE_DIGITS} digits", file=sys.stderr)
         return 2
     if args.pattern is not None:
         from segmentation import parse_pattern

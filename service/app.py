@@ -42,7 +42,7 @@ from seqdigits.errors import (
     SeqdigitsError,
     UnsupportedImageError,
 )
-from seqdigits.recognizer import Recognizer, load_recognizer
+from seqdigits.recognizer import MAX_LINE_DIGITS, Recognizer, load_recognizer
 from service.schemas import BatchItem, BatchResponse, ErrorResponse, HealthResponse, ReadResponse, to_response
 
 __all__ = ["create_app", "serve"]
@@ -149,7 +149,7 @@ async def _image_parts(request: Request, field: str) -> list[tuple[str, bytes]]:
 
 
 #: The optional ``length`` query parameter, validated (and documented) by Litestar.
-Length = Annotated[int | None, QueryParameter(ge=1, le=64, description="expected number of digits")]
+Length = Annotated[int | None, QueryParameter(ge=1, le=MAX_LINE_DIGITS, description="expected number of digits")]
 #: The optional ``pattern`` query parameter: the expected format.
 Pattern = Annotated[
     str | None,

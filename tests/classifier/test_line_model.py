@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from classifier import line_model
 from classifier.line_model import (
     STACKED_LINES,
     LineEnsemble,
@@ -60,6 +61,28 @@ def test_ctc_likelihoods_equal_the_sum_over_all_paths(seed: int) -> None:
             assert value == pytest.approx(math.log(exact[text]), abs=1e-9)
         else:  # five digits cannot fit in four frames
             assert value == -math.inf or value < -1e3
+
+
+def test_ctc_likelihoods_read_in_parts_are_the_same(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    log_probs = _random_log_probs(40, 5)
+    texts = ["", "7", "12345", "1" * 19, "90210", "0" * 25, "31415926"]
+    whole = ctc_log_likelihoods(log_probs, texts)
+    # 25 zeros need 49 frames: impossible on 40.
+    assert math.isinf(whole[5]) and all(math.isfinite(v) for k, v in enumerate(whole) if k != 5)
+    # Each part at most 1 000 cells (frames x (2 x longest + 1) x texts), or one text alone.
+    monkeypatch.setattr(line_model, "CTC_CELLS", 1000)
+    parts: list[tuple[int, int]] = []
+    loss = line_model.F.ctc_loss
+
+    def counted(lp, targets, frames_, lengths, **kwargs):  # type: ignore[no-untyped-def]
+        parts.append((lp.shape[1], lp.shape[0] * (2 * int(lengths.max()) + 1) * lp.shape[1]))
+        return loss(lp, targets, frames_, lengths, **kwargs)
+
+    monkeypatch.setattr(line_model.F, "ctc_loss", counted)
+    assert ctc_log_likelihoods(log_probs, texts) == whole
+    assert [n for n, _ in parts] == [2, 1, 1, 1, 1, 1]
+    assert all(cells <= 1000 or n == 1 for n, cells in parts)
+    assert ctc_log_likelihoods(log_probs, []) == []
 
 
 @pytest.mark.parametrize("seed", [3, 4])

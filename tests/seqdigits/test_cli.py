@@ -135,6 +135,8 @@ def test_read_with_a_pattern(photo, capsys) -> None:  # type: ignore[no-untyped-
     assert capsys.readouterr().out.split("\t")[0] == "2468"
     assert main(["read", str(photo), "--pattern", "four digits"]) == 2
     assert "cannot read pattern" in capsys.readouterr().err
+    assert main(["read", str(photo), "--length", "65"]) == 2
+    assert "--length must be at most 64 digits" in capsys.readouterr().err
 
 
 def test_missing_weights_are_an_error_not_a_traceback(photo, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
