@@ -58,8 +58,8 @@ __all__ = ["MAX_LINE_DIGITS", "Recognizer", "load_recognizer", "read"]
 _WIDE_ATOMS = 14
 _WIDE_RATIO = 2.4
 #: The most digits one line is read as. No postal code, house number, phone or account number
-#: comes near it; a line of more is not read (an empty reading, for review): noise or a texture
-#: taken for tiny writing, whose per-digit distributions would cost minutes and gigabytes.
+#: comes near it; a line read as more is not read (an empty reading, for review). It was noise
+#: taken for tiny writing, whose per-digit distributions asked for 26 and 76 GB on two such images.
 MAX_LINE_DIGITS = 64
 #: The most atoms (pieces the segmenter cut) a line to be read may have: 8 a digit. On 700 of the
 #: validation photos, their lines had a median 2.4 atoms a digit, 4.3 at the 99th percentile, 6 at most.
