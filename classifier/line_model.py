@@ -188,16 +188,14 @@ class StackedGRU:
         n, t = seqs[0].shape[0], max(seq.shape[1] for seq in seqs)
         x = np.zeros((groups, n, t, self.w_input.shape[1]), np.float32)
         rows, steps = np.arange(n)[:, None], np.arange(t)[None, :]
-        backs, valids = [], []
+        backs = []
         for m, (seq, length) in enumerate(zip(seqs, lengths)):
             # The backward direction reads each line from its own last frame: frame j of the
             # reversed line is frame length - 1 - j (and reversing twice is the identity).
             back = np.asarray(length, np.int64)[:, None] - 1 - steps
-            valid = back >= 0
             x[2 * m, :, : seq.shape[1]] = seq
-            x[2 * m + 1] = np.where(valid[..., None], seq[rows, back.clip(0, seq.shape[1] - 1)], 0.0)
+            x[2 * m + 1] = np.where(back[..., None] >= 0, seq[rows, back.clip(0, seq.shape[1] - 1)], 0.0)
             backs.append(back)
-            valids.append(valid)
         # In torch: its thread pool serves the rest of inference, where numpy's BLAS would
         # start threads of its own for this product and leave them spinning.
         product = torch.matmul(torch.from_numpy(x.reshape(groups, n * t, -1)), torch.from_numpy(self.w_input))
@@ -230,10 +228,10 @@ class StackedGRU:
             out[k] = state
         out = out.transpose(1, 2, 0, 3)  # (G, N, T, H)
         result = []
-        for m, (seq, back, valid) in enumerate(zip(seqs, backs, valids)):
+        for m, (seq, back) in enumerate(zip(seqs, backs)):
             width = seq.shape[1]
             y = np.zeros((n, width, 2 * hidden), np.float32)
-            keep = valid[:, :width, None]
+            keep = back[:, :width, None] >= 0
             y[..., :hidden] = np.where(keep, out[2 * m, :, :width], 0.0)
             y[..., hidden:] = np.where(keep, out[2 * m + 1][rows, back[:, :width].clip(0, t - 1)], 0.0)
             result.append(y)

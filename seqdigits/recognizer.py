@@ -449,10 +449,11 @@ class Recognizer:
         # A line of more atoms than MAX_LINE_DIGITS digits are cut into is no line of digits
         # (noise or a texture measured as tiny writing): read as blank, not through thousands
         # of crops.
-        blank = {k for k, p in enumerate(prepared) if len(p.layout.atoms) > _MAX_LINE_ATOMS}
         prepared = [
-            replace(p, layout=replace(p.layout, atoms=(), candidates=())) if k in blank else p
-            for k, p in enumerate(prepared)
+            replace(p, layout=replace(p.layout, atoms=(), candidates=()))
+            if len(p.layout.atoms) > _MAX_LINE_ATOMS
+            else p
+            for p in prepared
         ]
         # With a length or a pattern to meet, a confident digit may still have to be split.
         trust = self.trust_whole if length is None and tokens is None else 1.0
@@ -695,9 +696,10 @@ def _turned_back(reading: Reading, turn: int) -> Reading:
         x, y = min(max(b.x, 0), w - 1), min(max(b.y, 0), h - 1)
         return Box(x, y, max(1, min(b.right, w) - x), max(1, min(b.bottom, h) - y))
 
-    if all(back(c.box) == c.box for c in reading.characters):
+    boxes = [back(c.box) for c in reading.characters]
+    if all(box == c.box for box, c in zip(boxes, reading.characters)):
         return reading
-    return replace(reading, characters=tuple(replace(c, box=back(c.box)) for c in reading.characters))
+    return replace(reading, characters=tuple(replace(c, box=box) for box, c in zip(boxes, reading.characters)))
 
 
 def _empty_reading(prepared: _Prepared, min_confidence: float, pattern: object | None) -> Reading:

@@ -123,6 +123,21 @@ def broken_digits() -> list[tuple[str, np.ndarray, tuple[int, int]]]:
     ]
 
 
+#: Where :func:`on_a_big_page` puts a line: its top left corner (row, column) on the page.
+PAGE_CORNER = (650, 700)
+
+
+def on_a_big_page(line: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``line`` (uint8 (H, W), dark ink) shrunk to 0.7 and laid at :data:`PAGE_CORNER` on a
+    1 400 x 1 600 page, dimmed to 0.8 with a little noise (std 1): its ink about 0.1 % of the
+    page, as a number small in a phone photo. Returns the page and the shrunk line."""
+    small = cv2.resize(line, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA)
+    page = np.full((1400, 1600), 255, np.uint8)
+    top, left = PAGE_CORNER
+    page[top : top + small.shape[0], left : left + small.shape[1]] = small
+    return np.clip(page * 0.8 + rng.normal(0, 1, page.shape), 0, 255).astype(np.uint8), small
+
+
 @pytest.fixture()
 def anyio_backend() -> str:
     return "asyncio"

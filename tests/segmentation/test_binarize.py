@@ -9,6 +9,7 @@ import pytest
 from datasets.synth import LineGenerator, SynthConfig
 from segmentation import binarize, faint_grid, ink_is_dark, is_blank, writing_region
 from segmentation.binarize import MIN_CONTRAST, PAPER_MARGIN
+from tests.conftest import PAGE_CORNER, on_a_big_page
 
 
 def _page(dark_ink: bool = True, gradient: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -258,17 +259,15 @@ def test_a_small_number_on_a_big_page_is_not_blank(mnist_test) -> None:  # type:
     # Its ink is 0.1 % of the page: the gray levels' range without the darkest and lightest 0.5 %
     # is the paper's alone, under MIN_CONTRAST, and the page was taken for blank.
     gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated"), seed=31)
-    small = cv2.resize(gen.line("90210").image, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA)
-    page = np.full((1400, 1600), 255, np.uint8)
-    page[650 : 650 + small.shape[0], 700 : 700 + small.shape[1]] = small
-    page = np.clip(page * 0.8 + np.random.default_rng(31).normal(0, 1, page.shape), 0, 255).astype(np.uint8)
+    page, small = on_a_big_page(gen.line("90210").image, np.random.default_rng(31))
     lo, hi = np.percentile(page, [0.5, 99.5])
     assert hi - lo < MIN_CONTRAST
     assert not is_blank(page)
     ink = binarize(page)
     rows, columns = np.nonzero(ink)
-    assert 650 <= rows.min() and rows.max() < 650 + small.shape[0]
-    assert 700 <= columns.min() and columns.max() < 700 + small.shape[1]
+    top, left = PAGE_CORNER
+    assert top <= rows.min() and rows.max() < top + small.shape[0]
+    assert left <= columns.min() and columns.max() < left + small.shape[1]
     assert 0.9 <= ink.sum() / binarize(small).sum() <= 1.1
 
 

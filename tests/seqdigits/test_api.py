@@ -24,7 +24,7 @@ from seqdigits import (
     WeightsError,
 )
 from seqdigits.recognizer import MAX_LINE_DIGITS
-from tests.conftest import broken_digits, png_bytes
+from tests.conftest import PAGE_CORNER, broken_digits, on_a_big_page, png_bytes
 
 SEPARATED = SynthConfig(gap="separated", height=(48, 60))
 
@@ -831,14 +831,12 @@ def test_a_number_small_in_a_big_photo_is_read(recognizer, mnist_test) -> None: 
     # 0.1 % of the page is ink: the page was taken for blank, and read "" (see test_binarize).
     gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=31)
     rng = np.random.default_rng(31)
+    top = PAGE_CORNER[0]
     for text in ("90210", "31337", "48105"):
-        small = cv2.resize(gen.line(text).image, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA)
-        page = np.full((1400, 1600), 255, np.uint8)
-        page[650 : 650 + small.shape[0], 700 : 700 + small.shape[1]] = small
-        page = np.clip(page * 0.8 + rng.normal(0, 1, page.shape), 0, 255).astype(np.uint8)
+        page, small = on_a_big_page(gen.line(text).image, rng)
         reading = recognizer.read(page)
         assert reading.text == text
-        assert all(650 <= c.box.y and c.box.bottom <= 650 + small.shape[0] for c in reading.characters)
+        assert all(top <= c.box.y and c.box.bottom <= top + small.shape[0] for c in reading.characters)
 
 
 def test_noise_measured_as_tiny_writing_reads_blank(recognizer) -> None:  # type: ignore[no-untyped-def]
