@@ -253,6 +253,12 @@ def _stacked_marks(
     return None if np.any(stats[ids, cv2.CC_STAT_AREA] >= STROKE_INK * pen * stats[ids, cv2.CC_STAT_HEIGHT]) else box
 
 
+#: Components up to which :func:`_centres_held` tests every centre against every box.
+_FEW_COMPONENTS = 1024
+#: Smallest side (px) of a printed box or comb field (see :func:`_printed_outline`).
+_PRINTED_MIN_SIDE = 8
+
+
 def find_rulings(
     stats: npt.NDArray[np.int32],
     *,
@@ -274,34 +280,43 @@ def find_rulings(
     """
     ruled = np.zeros(stats.shape[0], bool)
     centres = stats[1:, :2] + stats[1:, 2:4] / 2.0
+    w, h = stats[:, cv2.CC_STAT_WIDTH].astype(np.int64), stats[:, cv2.CC_STAT_HEIGHT].astype(np.int64)
+    # No thicker than half a digit: a long run of touching digits is as wide, but as tall as the writing.
+    ruled[1:] = ((w >= min_aspect * h) & (w > 1.5 * line_height) & (h <= 0.5 * line_height))[1:]
+    # Only a component with another's centre within its box can frame anything, and only one as
+    # big as a printed box can be one: on a page of noise (tens of thousands of specks) testing
+    # every centre against every box took seconds.
+    holds = _centres_held(centres, stats) > 1
+    candidates = np.flatnonzero(~ruled & (holds | ((labels is not None) & (np.minimum(w, h) >= _PRINTED_MIN_SIDE))))
+    by_x = np.argsort(centres[:, 0], kind="stable")
+    sorted_x = centres[by_x, 0]
     empty: list[int] = []
-    for i in range(1, stats.shape[0]):
-        x, y, w, h, area = (int(v) for v in stats[i])
-        # No thicker than half a digit: a long run of touching digits is as wide, but as tall as the writing.
-        if w >= min_aspect * h and w > 1.5 * line_height and h <= 0.5 * line_height:
-            ruled[i] = True
-            continue
-        inside = _centres_within(centres, stats[i : i + 1])[0]
-        inside[i - 1] = False  # the frame's own centre
-        # Nothing frames what is bigger than itself: an upright 1 through the middle of its box
-        # holds the box's centre, and was taken for a frame around the box.
-        inside &= (stats[1:, cv2.CC_STAT_WIDTH] <= w) & (stats[1:, cv2.CC_STAT_HEIGHT] <= h)
+    for i in candidates[candidates > 0].tolist():
+        xi, yi, wi, hi, area = (int(v) for v in stats[i])
+        if holds[i]:
+            near = by_x[np.searchsorted(sorted_x, xi, side="right") : np.searchsorted(sorted_x, xi + wi, side="left")]
+            near = near[(centres[near, 1] > yi) & (centres[near, 1] < yi + hi) & (near != i - 1)]  # not its own centre
+            # Nothing frames what is bigger than itself: an upright 1 through the middle of its box
+            # holds the box's centre, and was taken for a frame around the box.
+            near = near[(w[near + 1] <= wi) & (h[near + 1] <= hi)]
+        else:
+            near = np.zeros(0, np.int64)
         # Around two or more components; or around one that spans much of it, as digits that
         # all touch do (not a speck in a 0).
-        sizes = stats[1:][inside, 2:4]
-        if not (sizes.shape[0] >= 2 or (sizes.shape[0] == 1 and sizes[0, 0] >= 0.5 * w and sizes[0, 1] >= h / 3)):
-            if labels is not None and _printed_box(labels[y : y + h, x : x + w] == i):
+        sizes = stats[1:][near, 2:4]
+        if not (sizes.shape[0] >= 2 or (sizes.shape[0] == 1 and sizes[0, 0] >= 0.5 * wi and sizes[0, 1] >= hi / 3)):
+            if labels is not None and _printed_box(labels[yi : yi + hi, xi : xi + wi] == i):
                 # A printed field around one digit is furniture; an empty one is judged below.
-                digits = int(np.count_nonzero(sizes[:, 1] >= 0.25 * h))
+                digits = int(np.count_nonzero(sizes[:, 1] >= 0.25 * hi))
                 ruled[i] = digits == 1
                 if digits == 0:
                     empty.append(i)
             continue
-        if area < max_fill * w * h:
+        if area < max_fill * wi * hi:
             ruled[i] = True
         elif labels is not None:
-            rim = max(3, int(0.15 * min(w, h)))
-            own = labels[y : y + h, x : x + w] == i
+            rim = max(3, int(0.15 * min(wi, hi)))
+            own = labels[yi : yi + hi, xi : xi + wi] == i
             ruled[i] = np.count_nonzero(own[rim:-rim, rim:-rim]) <= 0.1 * area
     if empty:
         # An empty printed box is a field left blank, unless other writing, in no field, stands
@@ -681,6 +696,23 @@ def _centres_within(centres: npt.NDArray[np.float64], boxes: npt.NDArray[np.int3
     return (centres[:, 0] > x) & (centres[:, 0] < x + w) & (centres[:, 1] > y) & (centres[:, 1] < y + h)
 
 
+def _centres_held(centres: npt.NDArray[np.float64], stats: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+    """For each row of cv2 ``stats`` (row 0 the background), how many of ``centres`` (x, y; one
+    a component) lie in its box, counting those on its left and top edges: at least as many as
+    lie strictly inside it, its own included. Over _FEW_COMPONENTS, from a summed-area table
+    of the centres: linear in the page's pixels, where testing every centre against every box
+    is quadratic in their number (seconds on a page of noise)."""
+    x, y, w, h = (stats[:, k].astype(np.int64) for k in range(4))
+    columns, rows = np.floor(centres[:, 0]).astype(np.int64), np.floor(centres[:, 1]).astype(np.int64)
+    if stats.shape[0] <= _FEW_COMPONENTS:
+        across = (columns >= x[:, None]) & (columns < (x + w)[:, None])
+        return (across & (rows >= y[:, None]) & (rows < (y + h)[:, None])).sum(axis=1)
+    table = np.zeros((int((y + h).max()) + 1, int((x + w).max()) + 1), np.int32)
+    np.add.at(table, (rows + 1, columns + 1), 1)
+    table = table.cumsum(axis=0, dtype=np.int32).cumsum(axis=1, dtype=np.int32)
+    return (table[y + h, x + w] - table[y, x + w] - table[y + h, x] + table[y, x]).astype(np.int64)
+
+
 def _printed_box(own: npt.NDArray[np.bool_]) -> bool:
     """Whether a component's ink (bool (h, w), its box) is a printed box or comb field (see
     :func:`_printed_outline`)."""
@@ -688,7 +720,7 @@ def _printed_box(own: npt.NDArray[np.bool_]) -> bool:
 
 
 def _printed_outline(
-    own: npt.NDArray[np.bool_], *, rectangular: float = 0.88, hollow: float = 0.25, min_side: int = 8
+    own: npt.NDArray[np.bool_], *, rectangular: float = 0.88, hollow: float = 0.25, min_side: int = _PRINTED_MIN_SIDE
 ) -> cv2.typing.RotatedRect | None:
     """The minimum-area rectangle of a component's outer outline (its ink: bool (h, w), its
     box) where the component is a printed box or comb field, else None: one outline whose

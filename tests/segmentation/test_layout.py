@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib
 import math
 from dataclasses import replace
 
@@ -847,3 +848,47 @@ def test_widened_candidates_are_those_wider_limits_propose(mnist_test) -> None: 
         assert (c.start, c.end, c.box, c.prior) == (d.start, d.end, d.box, d.prior) and np.array_equal(c.crop, d.crop)
     handmade = replace(narrow, inverse=None)
     assert widen_candidates(handmade, max_atoms=14, max_width_ratio=2.4) is handmade
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), count=st.integers(1, 400), spread=st.integers(5, 300))
+def test_centres_held_by_a_table_count_as_tested_box_by_box(seed: int, count: int, spread: int) -> None:
+    # Boxes of every size, packed or spread out: the summed-area table counts, for each box, the
+    # centres in it (floored; its left and top edges in) exactly as testing each does.
+    rng = np.random.default_rng(seed)
+    xy = rng.integers(0, spread, (count, 2))
+    wh = rng.integers(1, max(2, spread // 2), (count, 2))
+    stats = np.concatenate([xy, wh, wh.prod(axis=1, keepdims=True)], axis=1).astype(np.int32)
+    stats = np.concatenate([np.array([[0, 0, 1, 1, 1]], np.int32), stats])
+    centres = stats[1:, :2] + stats[1:, 2:4] / 2.0
+    layout = importlib.import_module("segmentation.layout")
+    tested = layout._centres_held(centres, stats)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(layout, "_FEW_COMPONENTS", 0)
+        assert np.array_equal(layout._centres_held(centres, stats), tested)
+    strictly = layout._centres_within(centres, stats).sum(axis=1)
+    assert np.all(tested >= strictly)
+    assert np.all(tested[1:] >= 1)
+
+
+def test_furniture_among_thousands_of_specks_is_found_as_among_a_few(lines) -> None:  # type: ignore[no-untyped-def]
+    # A framed line and a rule, with and without 3 000 specks of noise around them (a page of
+    # paper texture): the same components are furniture, the specks none of it; the specks'
+    # boxes are counted from a summed-area table (_centres_held), the few's tested one by one.
+    ink = np.zeros((400, 1200), np.uint8)
+    line = lines.line("4821").image < 128
+    ink[150 : 150 + line.shape[0], 300 : 300 + line.shape[1]] = line * 255
+    cv2.rectangle(ink, (280, 130), (320 + line.shape[1], 170 + line.shape[0]), 255, 2)
+    cv2.line(ink, (100, 360), (1100, 360), 255, 3)
+    rng = np.random.default_rng(5)
+    noisy = ink.copy()
+    ys, xs = rng.integers(0, 120, 3000), rng.integers(0, 1200, 3000)
+    noisy[ys, xs] = 255
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    _, noisy_labels, noisy_stats, _ = cv2.connectedComponentsWithStats(noisy, connectivity=8)
+    assert noisy_stats.shape[0] > importlib.import_module("segmentation.layout")._FEW_COMPONENTS
+    ruled = find_rulings(stats, line_height=60.0, labels=labels)
+    noisy_ruled = find_rulings(noisy_stats, line_height=60.0, labels=noisy_labels)
+    furniture = {tuple(stats[i, :4]) for i in np.flatnonzero(ruled)}
+    assert len(furniture) == 2
+    assert {tuple(noisy_stats[i, :4]) for i in np.flatnonzero(noisy_ruled)} == furniture
