@@ -24,10 +24,14 @@ Method = Literal["auto", "otsu", "sauvola"]
 
 #: Below this spread of gray levels (robust range, 0-255) an image holds no writing.
 MIN_CONTRAST = 24.0
-#: The share of a page's pixels a second look at its range leaves out at each end (see
-#: :func:`is_blank`): 0.02 %, about a fifth of the ink of a 5-digit number 90 px tall in a 12 MP
-#: photo (0.09 % of the page as the reader binarizes it, 1 600 px wide).
-BLANK_TAIL = 0.0002
+#: How many pixels (the darkest, and the lightest) a second look at a page's range takes for
+#: writing (see :func:`is_blank`): a 5-digit number 10 px tall has about 250 px of ink.
+BLANK_TAIL = 40
+#: A global threshold that calls between ``0.5 - AMBIGUOUS_SPLIT`` and ``0.5 + AMBIGUOUS_SPLIT``
+#: of the page light says nothing of which side is paper (see :func:`ink_is_dark`): on a
+#: shaded page with little ink it splits the shading. Line crops of 40-85 px writing are over
+#: 85 % paper.
+AMBIGUOUS_SPLIT = 0.15
 #: Most of the image a global (Otsu) threshold may call ink in "auto" mode before the local one
 #: is used instead. On a phone photo the writing covers a few percent of the page, and a faint
 #: shadow can look even enough to threshold globally; Otsu then splits the paper's own
@@ -40,27 +44,50 @@ PAPER_MARGIN = 0.8
 
 
 def ink_is_dark(gray: npt.NDArray[np.uint8]) -> bool:
-    """True for dark ink on light paper: paper is most of the page, so it sits on the median's side."""
+    """True for dark ink on light paper: paper is most of the page, so it sits on the median's
+    side. Where a global threshold splits the page near half and half (``AMBIGUOUS_SPLIT``), it
+    split the paper's own shading, not ink from paper: the ink is then what stands out twice as
+    far (its ``BLANK_TAIL`` px) from a fifth of the page around it as the other side does."""
     threshold, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return float((gray > threshold).mean()) >= 0.5
+    light = float((gray > threshold).mean())
+    tail = min(BLANK_TAIL, gray.size // 4)
+    if abs(light - 0.5) >= AMBIGUOUS_SPLIT or tail < 1:
+        return light >= 0.5
+    window = max(3, min(gray.shape) // 5) | 1
+    around = cv2.blur(gray, (window, window))
+    darker, lighter = (np.asarray(cv2.subtract(a, b), np.uint8) for a, b in ((around, gray), (gray, around)))
+    darkest, lightest = _tail_level(darker, tail), _tail_level(lighter, tail)
+    # Bold writing over much of a shaded page makes the paper beside it stand out as far: there
+    # the split's own side stands.
+    if max(darkest, lightest) < 2 * min(darkest, lightest):
+        return light >= 0.5
+    return darkest > lightest
+
+
+def _tail_level(values: npt.NDArray[np.uint8], tail: int) -> int:
+    """The level that more than ``tail`` of ``values`` (uint8, any shape) reach: the
+    ``tail + 1``-th highest."""
+    above = np.cumsum(cv2.calcHist([values], [0], None, [256], [0, 256]).ravel()[::-1])
+    return 255 - int(np.searchsorted(above, tail, side="right"))
 
 
 def is_blank(gray: npt.NDArray[np.uint8]) -> bool:
     """True when the image has too little contrast to hold any writing: its gray levels' range
-    without the darkest and lightest 0.5 % is under ``MIN_CONTRAST``, and so is the range, once
-    a 3 x 3 blur has evened out pixel noise, without the darkest and lightest ``BLANK_TAIL`` of
-    it (at least 40 px). The second look finds writing that covers far less than 0.5 % of a
-    page: a number small in a phone photo."""
+    without the darkest and lightest 0.5 % is under ``MIN_CONTRAST``, and, once a 3 x 3 blur has
+    evened out pixel noise, its darkest and lightest ``BLANK_TAIL`` px stand under
+    ``MIN_CONTRAST`` beyond that range. The second look finds writing that covers far less than
+    0.5 % of a page (a number small in a phone photo), and not the paper's own texture, whose
+    extremes are as many as its 0.5 % are."""
     lo, hi = np.percentile(gray, [0.5, 99.5])
     if float(hi - lo) >= MIN_CONTRAST:
         return False
     smooth = cv2.blur(gray, (3, 3)) if min(gray.shape) >= 3 else gray
-    counts = np.cumsum(np.bincount(smooth.ravel(), minlength=256))
-    tail = max(40, int(BLANK_TAIL * smooth.size))
-    if 2 * tail >= smooth.size:
+    if 2 * BLANK_TAIL >= smooth.size:
         return True
-    lo, hi = int(np.searchsorted(counts, tail, side="right")), int(np.searchsorted(counts, smooth.size - tail))
-    return hi - lo < MIN_CONTRAST
+    counts = np.cumsum(np.bincount(smooth.ravel(), minlength=256))
+    darkest = int(np.searchsorted(counts, BLANK_TAIL, side="right"))
+    lightest = int(np.searchsorted(counts, smooth.size - BLANK_TAIL))
+    return max(float(lo) - darkest, lightest - float(hi)) < MIN_CONTRAST
 
 
 #: Largest background-opening kernel (px) run at full resolution. An opening's cost grows with its
@@ -460,7 +487,7 @@ def _binarize(gray: npt.NDArray[np.uint8], method: Method, dark_ink: bool, windo
         # Sauvola on the flattened image, confirmed by a global Otsu level to avoid paper texture.
         local = flat > sauvola_threshold(flat, win | 1)
         level, _ = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        result = local & (flat > 0.5 * level)
+        result = local & (flat > max(0.5 * level, 0.5 * MIN_CONTRAST))
     # A page that is mostly "ink" was mis-thresholded paper texture, not writing.
     if result.mean() > 0.5:
         return np.zeros(gray.shape, bool)

@@ -127,15 +127,26 @@ def broken_digits() -> list[tuple[str, np.ndarray, tuple[int, int]]]:
 PAGE_CORNER = (650, 700)
 
 
-def on_a_big_page(line: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``line`` (uint8 (H, W), dark ink) shrunk to 0.7 and laid at :data:`PAGE_CORNER` on a
-    1 400 x 1 600 page, dimmed to 0.8 with a little noise (std 1): its ink about 0.1 % of the
-    page, as a number small in a phone photo. Returns the page and the shrunk line."""
-    small = cv2.resize(line, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA)
-    page = np.full((1400, 1600), 255, np.uint8)
+def on_a_big_page(
+    line: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    factor: float = 0.7,
+    shade: float = 0.0,
+    noise: float = 1.0,
+    size: tuple[int, int] = (1400, 1600),
+) -> tuple[np.ndarray, np.ndarray]:
+    """``line`` (uint8 (H, W), dark ink) shrunk to ``factor`` and laid at :data:`PAGE_CORNER` on
+    a page of ``size`` (height, width) px, dimmed to 0.8, darkened from right to left by up to
+    ``shade`` gray levels (a shadow's gradient), with a little noise (std ``noise``): at 0.7 on
+    the 1 400 x 1 600 page its ink is about 0.1 % of it, as a number small in a phone photo.
+    Returns the page and the shrunk line."""
+    small = cv2.resize(line, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    page = np.full(size, 255, np.uint8)
     top, left = PAGE_CORNER
     page[top : top + small.shape[0], left : left + small.shape[1]] = small
-    return np.clip(page * 0.8 + rng.normal(0, 1, page.shape), 0, 255).astype(np.uint8), small
+    ramp = np.linspace(shade, 0.0, page.shape[1])[None, :]
+    return np.clip(page * 0.8 - ramp + rng.normal(0, noise, page.shape), 0, 255).astype(np.uint8), small
 
 
 @pytest.fixture()

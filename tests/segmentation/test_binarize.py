@@ -286,3 +286,45 @@ def test_sauvola_threshold_matches_scikit_image() -> None:
     image = np.clip(image + rng.normal(0, 6, image.shape), 0, 255).astype(np.uint8)
     for window in (15, 31, 61):
         np.testing.assert_allclose(sauvola_threshold(image, window), threshold_sauvola(image, window_size=window, k=0.2), atol=1e-6)
+
+
+@pytest.mark.parametrize("shade", [0.0, 30.0])
+def test_a_tiny_number_on_a_big_shaded_page_is_its_only_ink(mnist_test, shade: float) -> None:  # type: ignore[no-untyped-def]
+    # Digits 14-20 px tall on a 1 400 x 1 600 page, 0.01 % of it. Under a shadow's gradient a
+    # global threshold split the page near half and half and took the light side for ink, and
+    # the page came out without any.
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated"), seed=31)
+    top, left = PAGE_CORNER
+    for text in ("90210", "31337"):
+        page, small = on_a_big_page(gen.line(text).image, np.random.default_rng(31), factor=0.2, shade=shade, noise=1.5)
+        ink = binarize(page)
+        own = binarize(small)
+        within = ink[top : top + small.shape[0], left : left + small.shape[1]]
+        assert ink.sum() == within.sum()
+        assert (within & own).sum() >= 0.9 * own.sum()
+
+
+def test_a_blank_page_with_faint_specks_is_blank() -> None:
+    # Paper grain and a dozen faint specks of dust (4 x 4 px, 22 gray levels): the page's 40
+    # darkest px span over MIN_CONTRAST from its 40 lightest, but stand under it beyond the
+    # paper's own 0.5 % range. A tiny number's ink stands 60 levels and more beyond it.
+    rng = np.random.default_rng(8)
+    for _ in range(4):
+        page = 200 + cv2.GaussianBlur(rng.normal(0, 9, (1400, 1600)), (0, 0), 1.2)
+        for y, x in zip(rng.integers(10, 1390, 12), rng.integers(10, 1590, 12)):
+            page[y - 2 : y + 2, x - 2 : x + 2] -= 22
+        page = np.clip(page, 0, 255).astype(np.uint8)
+        smooth = np.sort(cv2.blur(page, (3, 3)).ravel())
+        assert smooth[-40] - smooth[40] >= MIN_CONTRAST
+        assert is_blank(page)
+        assert not binarize(page).any()
+
+
+def test_ink_polarity_under_a_shadow_that_splits_the_page_in_half() -> None:
+    # A global threshold splits the shading; what stands out from its surroundings is the ink.
+    page = np.clip(np.linspace(150, 220, 800)[None, :] + np.zeros((600, 1)), 0, 255).astype(np.uint8)
+    light = page.copy()
+    page[300:320, 390:420] = 60
+    light[300:320, 390:420] = 250
+    assert ink_is_dark(page)
+    assert not ink_is_dark(light)
