@@ -41,6 +41,7 @@ from segmentation import (
     parse_pattern,
     propose_lines,
     widen_candidates,
+    writing_region,
 )
 from seqdigits.errors import ImageError, WeightsError
 from seqdigits.image import DEFAULT_MAX_PIXELS, ImageInput, load_gray
@@ -96,6 +97,9 @@ class _Prepared:
     #: Upright writing that may be a lone digit standing (one long mark, or a 1 in pieces): its
     #: reading as it stands competes with the turned ones.
     competes: bool = False
+    #: (left, top, width, height) in the image's pixels of the part of it that was read, where
+    #: that is not all of it (small writing in a big image): the boxes are found within it.
+    region: tuple[int, int, int, int] | None = None
 
 
 class Recognizer:
@@ -161,6 +165,7 @@ class Recognizer:
         """The image's lines of writing, top to bottom (one, empty, when nothing is written);
         for writing that stands upright, also the lines of the mask turned a quarter each way."""
         gray, height, width = load_gray(image, max_pixels=self.max_pixels, min_side=self.max_side)
+        source = gray
         # Working pixels per input pixel: a big JPEG may already come decoded smaller.
         decoded = max(gray.shape) / max(height, width)
         shrink = min(1.0, self.max_side / max(gray.shape))
@@ -182,31 +187,80 @@ class Recognizer:
         if line_height > tall:
             # Worth a second look before shrinking: a thick box or a tilted line measures tall.
             line_height = estimate_line_height(measured, thorough=True)
+        region = None
         # Small writing is enlarged: binarized, cut and normalized at 10 px a digit it loses
         # what MNIST's 20 px show, and reads far worse (see _SMALL_WRITING). Never past the
         # longest side a big image is shrunk to, which bounds the work (noise, whose specks
         # measure a few px, included); and where that allows less than _MIN_ENLARGE, the
         # writing is read as it is.
-        enlarge = min(_ENLARGED_TO * coarse / line_height, self.max_side / max(gray.shape)) if line_height > 0 else 1.0
+        want = _ENLARGED_TO * coarse / line_height if line_height > 0 else 1.0
         if line_height > tall:
             factor = self.line_height / (line_height / coarse)
             gray = _shrunk(gray, factor)
             scale *= factor
             mask = binarize(gray)
-        elif line_height / coarse < _SMALL_WRITING and enlarge >= _MIN_ENLARGE and not competes:
+        elif line_height / coarse < _SMALL_WRITING and not competes:
             # (A mark that may be a lone digit standing measures its width when turned.)
-            gray = _enlarged(gray, enlarge)
-            scale *= enlarge
-            mask = binarize(gray)
+            enlarge = min(want, self.max_side / max(gray.shape))
+            # Where the page at the size its writing needs would be too big, the writing's
+            # region alone is read at that size, from the image's own pixels.
+            least = scale * max(enlarge, _MIN_ENLARGE)
+            crop = None
+            if want > enlarge:
+                crop = self._region(image, source, mask, coarse * scale, want * scale, least, (height, width))
+            if crop is not None:
+                gray, scale, region = crop
+            elif enlarge >= _MIN_ENLARGE:
+                gray = _enlarged(gray, enlarge)
+                scale *= enlarge
+            if coarse < 1.0 or crop is not None or enlarge >= _MIN_ENLARGE:
+                mask = binarize(gray)
         elif coarse < 1.0:
             mask = binarize(gray)
         return tuple(
             tuple(
-                _Prepared(layout=layout, width=width, height=height, turn=turn, competes=competes)
+                _Prepared(layout=layout, width=width, height=height, turn=turn, competes=competes, region=region)
                 for layout in propose_lines(np.ascontiguousarray(np.rot90(mask, turn)), scale=scale)
             )
             for turn in ((0, 1, 3) if upright else (0,))
         )
+
+    def _region(
+        self,
+        image: ImageInput,
+        source: npt.NDArray[np.uint8],
+        mask: npt.NDArray[np.bool_],
+        per_mask: float,
+        want: float,
+        least: float,
+        size: tuple[int, int],
+    ) -> tuple[npt.NDArray[np.uint8], float, tuple[int, int, int, int]] | None:
+        """The writing's region of an image (``size``: its height and width) whose small writing
+        is read best at ``want`` px per image px, and would be read at ``least`` on the whole
+        page: uint8 (h, w) gray at the most of ``want`` that keeps it within ``max_side``, its px
+        per image px, and its (left, top, width, height) in the image's px; None where that is
+        no more than ``least`` (the writing's region is much of the page: marks all over it, or
+        noise). ``mask``: ink of a copy at ``per_mask`` px per image px; ``source``: the image as
+        first decoded (a JPEG perhaps smaller than ``size``)."""
+        found = writing_region(mask)
+        if found is None:
+            return None
+        height, width = size
+        top, bottom = max(0, math.floor(found[0] / per_mask)), min(height, math.ceil(found[1] / per_mask))
+        left, right = max(0, math.floor(found[2] / per_mask)), min(width, math.ceil(found[3] / per_mask))
+        target = min(want, self.max_side / max(bottom - top, right - left))
+        if target <= least:
+            return None
+        decoded = source.shape[0] / height
+        if decoded < min(target, 1.0):
+            # A JPEG decoded at a reduced size holds too few of the pixels: decode it again, at
+            # the smallest size that holds enough.
+            source = load_gray(image, max_pixels=self.max_pixels, min_side=math.ceil(max(height, width) * target)).gray
+            decoded = source.shape[0] / height
+        pixels = source[round(top * decoded) : round(bottom * decoded), round(left * decoded) : round(right * decoded)]
+        factor = target / decoded
+        crop = _shrunk(pixels, factor) if factor < 1.0 else _enlarged(pixels, factor) if factor > 1.0 else pixels
+        return np.ascontiguousarray(crop), crop.shape[0] / (bottom - top), (left, top, right - left, bottom - top)
 
     def _reading(
         self,
@@ -474,7 +528,9 @@ class Recognizer:
         readings = iter(cast("list[Reading]", found))  # every line has its reading now
         out = []
         for ways in per_image:
-            read = [_turned_back(_joined([next(readings) for _ in lines]), lines[0].turn) for lines in ways]
+            read = []
+            for way in ways:
+                read.append(_turned_back(_joined([next(readings) for _ in way]), way[0].turn, way[0].region))
             # Writing that stands upright is a line turned sideways: of the two ways to turn it
             # back, the likelier reading. Read as it stands, it gives confident nonsense (a turned
             # box reads as one "8"), so that reading serves only when neither turn reads a digit,
@@ -680,13 +736,13 @@ def _without_tracebacks(exc: ImageError) -> ImageError:
     return exc
 
 
-def _turned_back(reading: Reading, turn: int) -> Reading:
+def _turned_back(reading: Reading, turn: int, region: tuple[int, int, int, int] | None = None) -> Reading:
     """``reading`` of the image turned ``turn`` (0, 1 or 3) quarters counter-clockwise
-    (``np.rot90``), with its boxes put back in the pixels of the image as given
-    (``reading.width`` x ``height``), and kept within it: a box mapped back from a shrunk working
-    copy can overshoot its edge by a pixel (that copy's size over the scale is not quite the
-    image's)."""
-    w, h = reading.width, reading.height
+    (``np.rot90``), or of its ``region`` (left, top, width, height) so turned, with its boxes put
+    back in the pixels of the image as given (``reading.width`` x ``height``), and kept within
+    it: a box mapped back from a shrunk working copy can overshoot its edge by a pixel (that
+    copy's size over the scale is not quite the image's)."""
+    left, top, w, h = region or (0, 0, reading.width, reading.height)
 
     def back(b: Box) -> Box:
         if turn == 1:  # turned pixel (row i, column j) was (j, w - 1 - i)
@@ -694,7 +750,7 @@ def _turned_back(reading: Reading, turn: int) -> Reading:
         elif turn == 3:  # (i, j) was (h - 1 - j, i)
             b = Box(b.y, h - b.x - b.width, b.height, b.width)
         x, y = min(max(b.x, 0), w - 1), min(max(b.y, 0), h - 1)
-        return Box(x, y, max(1, min(b.right, w) - x), max(1, min(b.bottom, h) - y))
+        return Box(left + x, top + y, max(1, min(b.right, w) - x), max(1, min(b.bottom, h) - y))
 
     boxes = [back(c.box) for c in reading.characters]
     if all(box == c.box for box, c in zip(boxes, reading.characters)):

@@ -839,6 +839,56 @@ def test_a_number_small_in_a_big_photo_is_read(recognizer, mnist_test) -> None: 
         assert all(top <= c.box.y and c.box.bottom <= top + small.shape[0] for c in reading.characters)
 
 
+#: What 4 lines of digits 10-12 px tall on a big page read as, upright and turned a quarter.
+#: Read as they were (before their region was read enlarged): "", "4111", "", "" and all "".
+_TINY_ON_A_BIG_PAGE = {0: ["60614", "27813", "80302", "11743"], 1: ["60614", "27513", "80302", "11743"]}
+
+
+@pytest.mark.parametrize("turn", sorted(_TINY_ON_A_BIG_PAGE))
+def test_tiny_writing_on_a_page_too_big_to_enlarge_is_read_from_its_region(recognizer, mnist_test, turn: int) -> None:  # type: ignore[no-untyped-def]
+    # On a 1 400 x 1 600 page under a shadow's gradient: enlarged to 32 px the page would be
+    # over 4 000 px a side, so it was read as it was. Now its writing's region alone is enlarged.
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=41)
+    rng = np.random.default_rng(41)
+    top, left = PAGE_CORNER
+    texts = []
+    for text in ("60614", "27513", "80302", "11743"):
+        line = gen.line(text)
+        page, _ = on_a_big_page(line.image, rng, factor=0.2, shade=30.0, noise=1.5)
+        reading = recognizer.read(np.rot90(page, turn))
+        texts.append(reading.text)
+        assert (reading.width, reading.height) == (page.shape[::-1] if turn == 0 else page.shape)
+        if reading.text != text:
+            continue
+        for char, truth in zip(reading.characters, line.boxes):
+            box = type(truth)(*(round(v * 0.2) for v in (truth.x, truth.y, truth.width, truth.height)))
+            box = type(truth)(left + box.x, top + box.y, box.width, box.height)
+            if turn == 1:  # np.rot90: page pixel (row, column) is at (width - 1 - column, row)
+                box = type(truth)(box.y, page.shape[1] - box.right, box.height, box.width)
+            assert char.box.iou(box) > 0.5
+    assert texts == _TINY_ON_A_BIG_PAGE[turn]
+
+
+def test_a_number_small_in_a_phone_photo_is_read_from_the_full_size_photo(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    # Digits 22-27 px tall in a 4 032 x 3 024 JPEG, which is decoded at half size and read at
+    # 1 600 px: 9-11 px there, too small to read well, and the page too big to enlarge (they
+    # read "10115", "94107" with a box 0.23 of the truth's, "75008", "" and "557\n1\n7\n17"). The
+    # writing's region is decoded again at full size and read at 32 px.
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=43)
+    rng = np.random.default_rng(43)
+    top, left = PAGE_CORNER
+    factor = 0.45
+    for text in ("30115", "94107", "75008", "62704", "10001"):
+        line = gen.line(text)
+        page, _ = on_a_big_page(line.image, rng, factor=factor, shade=30.0, noise=2.0, size=(3024, 4032))
+        reading = recognizer.read(png_bytes(page, "JPEG", quality=92))
+        assert reading.text == text
+        assert (reading.width, reading.height) == (4032, 3024)
+        for char, truth in zip(reading.characters, line.boxes):
+            box = type(truth)(*(round(v * factor) for v in (truth.x, truth.y, truth.width, truth.height)))
+            assert char.box.iou(type(truth)(left + box.x, top + box.y, box.width, box.height)) > 0.6
+
+
 def test_noise_measured_as_tiny_writing_reads_blank(recognizer) -> None:  # type: ignore[no-untyped-def]
     # Specks of noise measured as writing 3-5 px tall, over 500 of them in a line: read as
     # hundreds of digits, whose per-digit distributions asked for 26 GB (a RuntimeError).
