@@ -65,6 +65,14 @@ MAX_LINE_DIGITS = 64
 #: The most atoms (pieces the segmenter cut) a line to be read may have: 8 a digit. On 700 of the
 #: validation photos, their lines had a median 2.4 atoms a digit, 4.3 at the 99th percentile, 6 at most.
 _MAX_LINE_ATOMS = 8 * MAX_LINE_DIGITS
+#: The widest a line to be read may be, in its own line heights: 4 a digit. On 880 of the
+#: validation photos their lines spanned a median 3.6 line heights, 10.6 at most (5 digits). A
+#: page of specks read as lines 1 px tall gave lines a thousand line heights wide, which the
+#: line models were handed as images 30 000 px wide (100 s for one photo).
+_MAX_LINE_SPAN = 4 * MAX_LINE_DIGITS
+#: The least line height (px, at the size a line is read at) a line to be read may have: writing
+#: under 20 px is enlarged to 32 px where the page allows it, and a "line" 1-3 px tall is specks.
+_MIN_LINE_HEIGHT = 4.0
 #: Longest side (px) of the copy of a big image its writing's height is measured on.
 _MEASURE_SIDE = 800
 #: Writing measured under _SMALL_WRITING px tall is enlarged to _ENLARGED_TO px before it is
@@ -179,6 +187,10 @@ class Recognizer:
         # is still tall enough to measure there.
         coarse = min(1.0, _MEASURE_SIDE / max(gray.shape))
         mask = binarize(gray if coarse == 1.0 else _shrunk(gray, coarse))
+        if coarse < 1.0 and not mask.any():
+            # Writing a few px tall on the small copy can be too faint there to find; the page
+            # is binarized at the working size in any case, and measured there.
+            coarse, mask = 1.0, binarize(gray)
         upright, competes = _stands_upright(mask)
         # Writing that stands upright is measured as the line it is when turned.
         measured = np.ascontiguousarray(np.rot90(mask)) if upright else mask
@@ -500,12 +512,14 @@ class Recognizer:
         """One reading per prepared image: all their candidates through the CNN in one batch, all
         their lines through each line model in one batch."""
         prepared = [line for ways in per_image for lines in ways for line in lines]
-        # A line of more atoms than MAX_LINE_DIGITS digits are cut into is no line of digits
-        # (noise or a texture measured as tiny writing): read as blank, not through thousands
-        # of crops.
+        # A line of more atoms than MAX_LINE_DIGITS digits are cut into, wider than they span, or
+        # a few px tall, is no line of digits (noise or a texture measured as tiny writing): read
+        # as blank, not through thousands of crops or a line image tens of thousands of px wide.
         prepared = [
             replace(p, layout=replace(p.layout, atoms=(), candidates=()))
             if len(p.layout.atoms) > _MAX_LINE_ATOMS
+            or _span(p.layout) > _MAX_LINE_SPAN
+            or 0.0 < p.layout.line_height < _MIN_LINE_HEIGHT
             else p
             for p in prepared
         ]
@@ -667,6 +681,13 @@ def _enlarged(gray: npt.NDArray[np.uint8], factor: float) -> npt.NDArray[np.uint
     h, w = gray.shape
     size = (round(w * factor), round(h * factor))
     return cast("npt.NDArray[np.uint8]", cv2.resize(gray, size, interpolation=cv2.INTER_CUBIC))
+
+
+def _span(layout: LineLayout) -> float:
+    """How wide a line's writing is, in its line heights (0.0 for no writing)."""
+    if not layout.atoms or layout.line_height <= 0:
+        return 0.0
+    return (max(a.box.right for a in layout.atoms) - min(a.box.x for a in layout.atoms)) / layout.line_height
 
 
 def _atoms_by_label(layout: LineLayout) -> dict[int, list[int]]:

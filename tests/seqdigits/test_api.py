@@ -889,6 +889,33 @@ def test_a_number_small_in_a_phone_photo_is_read_from_the_full_size_photo(recogn
             assert char.box.iou(type(truth)(left + box.x, top + box.y, box.width, box.height)) > 0.6
 
 
+def test_faint_tiny_writing_lost_on_the_small_copy_is_measured_at_the_working_size(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    # Faint digits 7-9 px tall on a 1 400 x 1 600 page: on the 800 px copy the writing is
+    # measured on, 4 px of faint ink, none is found; the page was read as it was, at 8 px.
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=47)
+    rng = np.random.default_rng(47)
+    lost = []
+    for text in ("19104", "55401", "02139", "73301", "85004", "60601"):
+        faint = (255 - (255 - gen.line(text).image.astype(np.float64)) * 0.45).astype(np.uint8)
+        page, _ = on_a_big_page(faint, rng, factor=0.15, noise=2.0)
+        lost.append(not binarize(cv2.resize(page, (800, 700), interpolation=cv2.INTER_AREA)).any())
+        assert recognizer.read(page).text == text
+    assert lost == [True, True, True, False, True, True]
+
+
+def test_a_page_of_specks_reads_blank(recognizer) -> None:  # type: ignore[no-untyped-def]
+    # 60 specks of 2 x 1 px make 50 "lines" 1 px tall and up to 1 373 of those heights wide: the
+    # line models were handed them as images 40 000 px wide, and read "65\n55\n55" in 145 s.
+    rng = np.random.default_rng(4)
+    page = np.full((600, 1600), 220, np.uint8)
+    for y, x in zip(rng.integers(0, 600, 60), rng.integers(0, 1600, 60)):
+        page[y, x : x + 2] = 60
+    layouts = propose_lines(binarize(page))
+    assert len(layouts) == 50 and {layout.line_height for layout in layouts} == {1.0}
+    reading = recognizer.read(page)
+    assert reading.text == "" and reading.characters == () and reading.needs_review
+
+
 def test_noise_measured_as_tiny_writing_reads_blank(recognizer) -> None:  # type: ignore[no-untyped-def]
     # Specks of noise measured as writing 3-5 px tall, over 500 of them in a line: read as
     # hundreds of digits, whose per-digit distributions asked for 26 GB (a RuntimeError).
