@@ -67,8 +67,8 @@ MAX_LINE_DIGITS = 64
 _MAX_LINE_ATOMS = 8 * MAX_LINE_DIGITS
 #: The widest a line to be read may be, in its own line heights: 4 a digit. On 880 of the
 #: validation photos their lines spanned a median 3.6 line heights, 10.6 at most (5 digits). A
-#: page of specks read as lines 1 px tall gave lines a thousand line heights wide, which the
-#: line models were handed as images 30 000 px wide (100 s for one photo).
+#: page of specks read as lines 1 px tall gave lines up to 1 373 line heights wide, which the
+#: line models were handed as images tens of thousands of px wide (110 s for one photo).
 _MAX_LINE_SPAN = 4 * MAX_LINE_DIGITS
 #: The least line height (px, at the size a line is read at) a line to be read may have: writing
 #: under 20 px is enlarged to 32 px where the page allows it, and a "line" 1-3 px tall is specks.
@@ -203,8 +203,8 @@ class Recognizer:
         # Small writing is enlarged: binarized, cut and normalized at 10 px a digit it loses
         # what MNIST's 20 px show, and reads far worse (see _SMALL_WRITING). Never past the
         # longest side a big image is shrunk to, which bounds the work (noise, whose specks
-        # measure a few px, included); and where that allows less than _MIN_ENLARGE, the
-        # writing is read as it is.
+        # measure a few px, included): where the whole page cannot be, its writing's region
+        # alone is; and where neither allows _MIN_ENLARGE, the writing is read as it is.
         want = _ENLARGED_TO * coarse / line_height if line_height > 0 else 1.0
         if line_height > tall:
             factor = self.line_height / (line_height / coarse)
