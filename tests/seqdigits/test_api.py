@@ -904,8 +904,9 @@ def test_faint_tiny_writing_lost_on_the_small_copy_is_measured_at_the_working_si
 
 
 def test_a_page_of_specks_reads_blank(recognizer) -> None:  # type: ignore[no-untyped-def]
-    # 60 specks of 2 x 1 px make 50 "lines" 1 px tall and up to 1 373 of those heights wide: the
-    # line models were handed them as images 40 000 px wide, and read "65\n55\n55" in 145 s.
+    # 60 specks of 2 x 1 px make 50 "lines" 1 px tall and up to 1 373 of those heights wide. Once
+    # the blank test stopped leaving out 0.02 % of a page (a number 5 px tall is less), the line
+    # models were handed them as images tens of thousands of px wide, and read "65\n55\n55" in 145 s.
     rng = np.random.default_rng(4)
     page = np.full((600, 1600), 220, np.uint8)
     for y, x in zip(rng.integers(0, 600, 60), rng.integers(0, 1600, 60)):
