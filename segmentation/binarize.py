@@ -84,9 +84,8 @@ def is_blank(gray: npt.NDArray[np.uint8]) -> bool:
     smooth = cv2.blur(gray, (3, 3)) if min(gray.shape) >= 3 else gray
     if 2 * BLANK_TAIL >= smooth.size:
         return True
-    counts = np.cumsum(np.bincount(smooth.ravel(), minlength=256))
-    darkest = int(np.searchsorted(counts, BLANK_TAIL, side="right"))
-    lightest = int(np.searchsorted(counts, smooth.size - BLANK_TAIL))
+    darkest = 255 - _tail_level(cv2.bitwise_not(smooth), BLANK_TAIL)
+    lightest = _tail_level(smooth, BLANK_TAIL)
     return max(float(lo) - darkest, lightest - float(hi)) < MIN_CONTRAST
 
 

@@ -186,11 +186,13 @@ class Recognizer:
         # or fewer to binarize and search for rules, and writing tall enough to need shrinking
         # is still tall enough to measure there.
         coarse = min(1.0, _MEASURE_SIDE / max(gray.shape))
-        mask = binarize(gray if coarse == 1.0 else _shrunk(gray, coarse))
+        copy = gray if coarse == 1.0 else _shrunk(gray, coarse)
+        mask = binarize(copy)
         if coarse < 1.0 and not mask.any():
             # Writing a few px tall on the small copy can be too faint there to find; the page
             # is binarized at the working size in any case, and measured there.
-            coarse, mask = 1.0, binarize(gray)
+            coarse, copy = 1.0, gray
+            mask = binarize(gray)
         upright, competes = _stands_upright(mask)
         # Writing that stands upright is measured as the line it is when turned.
         measured = np.ascontiguousarray(np.rot90(mask)) if upright else mask
@@ -210,7 +212,6 @@ class Recognizer:
             factor = self.line_height / (line_height / coarse)
             gray = _shrunk(gray, factor)
             scale *= factor
-            mask = binarize(gray)
         elif line_height / coarse < _SMALL_WRITING and not competes:
             # (A mark that may be a lone digit standing measures its width when turned.)
             enlarge = min(want, self.max_side / max(gray.shape))
@@ -225,9 +226,9 @@ class Recognizer:
             elif enlarge >= _MIN_ENLARGE:
                 gray = _enlarged(gray, enlarge)
                 scale *= enlarge
-            if coarse < 1.0 or crop is not None or enlarge >= _MIN_ENLARGE:
-                mask = binarize(gray)
-        elif coarse < 1.0:
+        if gray is not copy:
+            # The writing is read at the working size (shrunk, enlarged or its region), which
+            # the mask is of only where that is the copy it was measured on.
             mask = binarize(gray)
         return tuple(
             tuple(
