@@ -81,10 +81,10 @@ def is_blank(gray: npt.NDArray[np.uint8]) -> bool:
     lo, hi = np.percentile(gray, [0.5, 99.5])
     if float(hi - lo) >= MIN_CONTRAST:
         return False
-    smooth = cv2.blur(gray, (3, 3)) if min(gray.shape) >= 3 else gray
+    smooth = np.asarray(cv2.blur(gray, (3, 3)), np.uint8) if min(gray.shape) >= 3 else gray
     if 2 * BLANK_TAIL >= smooth.size:
         return True
-    darkest = 255 - _tail_level(cv2.bitwise_not(smooth), BLANK_TAIL)
+    darkest = 255 - _tail_level(np.asarray(cv2.bitwise_not(smooth), np.uint8), BLANK_TAIL)
     lightest = _tail_level(smooth, BLANK_TAIL)
     return max(float(lo) - darkest, lightest - float(hi)) < MIN_CONTRAST
 
