@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from segmentation.binarize import binarize, faint_grid, ink_is_dark, is_blank, sauvola_threshold, writing_region
 from segmentation.decode import (
+    MAX_DIGITS,
     Token,
     decode,
     decode_pattern,
@@ -34,6 +35,7 @@ from segmentation.layout import (
 from segmentation.types import Atom, Box, Candidate, LineLayout
 
 __all__ = [
+    "MAX_DIGITS",
     "Atom",
     "Box",
     "Candidate",

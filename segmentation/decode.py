@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from segmentation.types import LineLayout
 
-__all__ = ["Token", "decode", "decode_pattern", "decode_texts", "geometric_scores", "geometric_skip_scores", "hyphen_scores", "parse_pattern"]
+__all__ = ["MAX_DIGITS", "Token", "decode", "decode_pattern", "decode_texts", "geometric_scores", "geometric_skip_scores", "hyphen_scores", "parse_pattern"]
 
 
 def geometric_scores(layout: LineLayout) -> list[float]:
@@ -114,6 +114,11 @@ class Token:
     char: str = ""
 
 
+#: The most digits a pattern may ask of a line: as many as a line is ever read as
+#: (``seqdigits.MAX_LINE_DIGITS``). A count past it could never be met, and the pattern's tables
+#: grow with it (``\d{5}-\d{100000000}`` asked for 24 GB).
+MAX_DIGITS = 64
+
 _TOKEN = re.compile(r"(?:\\d|\[0-9\])(?:\{(\d+)(?:,(\d*))?\}|([+*?]))?|(-)|( |\\s)")
 
 
@@ -123,7 +128,8 @@ def parse_pattern(pattern: str) -> tuple[tuple[Token, ...], ...]:
     Accepted: ``\d`` or ``[0-9]`` with an optional ``{n}``, ``{n,m}``, ``{n,}``, ``+``, ``*``
     or ``?``; a literal ``-``; a space or ``\s``; alternatives joined by ``|``; an optional
     ``^``/``$`` around the whole. Examples: ``\d{5}``, ``\d{5}-\d{4}``, ``\d{5}|\d{5}-\d{4}``.
-    Raises ``ValueError`` naming what it cannot read.
+    Raises ``ValueError`` naming what it cannot read, or a count over :data:`MAX_DIGITS`
+    (unbounded ``+``, ``*`` and ``{n,}`` stop there).
     """
     if not pattern:
         raise ValueError("empty pattern")
@@ -142,18 +148,28 @@ def parse_pattern(pattern: str) -> tuple[tuple[Token, ...], ...]:
             else:
                 if exact is not None:
                     lo = int(exact)
-                    hi = lo if upper is None else (int(upper) if upper else 64)
+                    hi = lo if upper is None else (int(upper) if upper else MAX_DIGITS)
+                    if max(lo, hi) > MAX_DIGITS:
+                        raise ValueError(
+                            f"pattern {pattern!r}: {{{exact}{'' if upper is None else ',' + upper}}} asks for more "
+                            f"than {MAX_DIGITS} digits, the most a line is read as"
+                        )
                 else:
-                    lo, hi = {None: (1, 1), "+": (1, 64), "*": (0, 64), "?": (0, 1)}[suffix]
+                    lo, hi = {None: (1, 1), "+": (1, MAX_DIGITS), "*": (0, MAX_DIGITS), "?": (0, 1)}[suffix]
                 if hi < lo:
                     raise ValueError(f"pattern {pattern!r}: {{{lo},{hi}}} is an empty range")
                 if tokens and tokens[-1].kind == "digit":  # \d\d{2} is \d{3}
                     prev = tokens.pop()
-                    lo, hi = prev.lo + lo, min(64, prev.hi + hi)
+                    lo, hi = prev.lo + lo, min(MAX_DIGITS, prev.hi + hi)
                 tokens.append(Token("digit", lo=lo, hi=hi))
             pos = match.end()
         if not any(t.kind == "digit" and t.hi > 0 for t in tokens):
             raise ValueError(f"pattern {pattern!r} has an alternative with no digits")
+        if (least := sum(t.lo for t in tokens if t.kind == "digit")) > MAX_DIGITS:
+            raise ValueError(
+                f"pattern {pattern!r} has an alternative of at least {least} digits, more than the "
+                f"{MAX_DIGITS} a line is read as"
+            )
         alternatives.append(tuple(tokens))
     return tuple(alternatives)
 

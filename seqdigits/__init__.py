@@ -18,7 +18,7 @@ from seqdigits.errors import (
 )
 from seqdigits.image import load_image
 from seqdigits.reading import Alternative, Box, Character, Reading
-from seqdigits.recognizer import Recognizer, load_recognizer, read
+from seqdigits.recognizer import Recognizer, check_options, load_recognizer, read
 
 __version__ = "0.1.0"
 
@@ -36,6 +36,7 @@ __all__ = [
     "UnsupportedImageError",
     "WeightsError",
     "__version__",
+    "check_options",
     "load_image",
     "load_recognizer",
     "read",

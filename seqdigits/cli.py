@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     read = sub.add_parser("read", help="read the digits in one or more images")
-    read.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, HEIC, GIF, BMP, TIFF, WebP); - reads one from standard input")
+    read.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, HEIC, AVIF, GIF, BMP, TIFF, WebP); - reads one from standard input")
     read.add_argument("--json", action="store_true", help="print one JSON object per image (JSON lines)")
     read.add_argument("--length", type=_positive, help="expected number of digits")
     read.add_argument("--pattern", help=r"expected format, e.g. '\d{5}' or '\d{5}-\d{4}|\d{5}'")
@@ -121,33 +121,22 @@ def _stdin_bytes() -> bytes:
 def _read(args: argparse.Namespace) -> int:
     from seqdigits.errors import ImageError, SeqdigitsError
     from seqdigits.image import load_image
-    from seqdigits.recognizer import MAX_LINE_DIGITS, load_recognizer
+    from seqdigits.recognizer import check_options, load_recognizer
     from seqdigits.render import draw_reading
 
+    # Refused before the weights load (a second or two): the library's own checks and words.
+    try:
+        check_options(length=args.length, pattern=args.pattern, min_confidence=args.min_confidence)
+    except ValueError as exc:
+        print(f"seqdigits: error: {exc}", file=sys.stderr)
+        return 2
+    if args.images.count(_STDIN) > 1:
+        print("seqdigits: error: standard input (-) holds one image; give - once", file=sys.stderr)
+        return 2
     try:
         recognizer = load_recognizer(args.weights, line_weights=args.line_weights)
     except SeqdigitsError as exc:
         print(f"seqdigits: error: {exc}", file=sys.stderr)
-        return 2
-    if not 0.0 <= args.min_confidence <= 1.0:
-        print("seqdigits: error: --min-confidence must be within [0, 1]", file=sys.stderr)
-        return 2
-    if args.length is not None and args.length > MAX_LINE_DIGITS:
-        print(f"seqdigits: error: --length must be at most {MAX_LINE_DIGITS} digits", file=sys.stderr)
-        return 2
-    if args.pattern is not None:
-        from segmentation import parse_pattern
-
-        if args.length is not None:
-            print("seqdigits: error: give --length or --pattern, not both", file=sys.stderr)
-            return 2
-        try:
-            parse_pattern(args.pattern)
-        except ValueError as exc:
-            print(f"seqdigits: error: {exc}", file=sys.stderr)
-            return 2
-    if args.images.count(_STDIN) > 1:
-        print("seqdigits: error: standard input (-) holds one image; give - once", file=sys.stderr)
         return 2
     if args.debug_dir:
         args.debug_dir.mkdir(parents=True, exist_ok=True)

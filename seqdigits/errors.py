@@ -26,7 +26,7 @@ class ImageNotFoundError(ImageError, FileNotFoundError):
 
 
 class UnsupportedImageError(ImageError):
-    """The data is not an image in a format seqdigits reads (PNG, JPEG, HEIC, GIF, BMP, TIFF, WebP, ...)."""
+    """The data is not an image in a format seqdigits reads (PNG, JPEG, HEIC, AVIF, GIF, BMP, TIFF, WebP, ...)."""
 
 
 class CorruptImageError(ImageError):

@@ -69,8 +69,10 @@ def _decode(
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLargeError(f"image is over the limit of {max_pixels:,} pixels (a decompression bomb?): {exc}") from exc
     except UnidentifiedImageError as exc:
+        if raw[4:8] == b"ftyp" and raw[8:12] in _AVIF_BRANDS:  # Pillow knows AVIF, but not this file's end
+            raise CorruptImageError("the AVIF image data is truncated or damaged") from exc
         raise UnsupportedImageError(
-            "not a recognised image: expected PNG, JPEG, HEIC, GIF, BMP, TIFF or WebP data"
+            "not a recognised image: expected PNG, JPEG, HEIC, AVIF, GIF, BMP, TIFF or WebP data"
         ) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise CorruptImageError(f"the image data is truncated or damaged: {exc}") from exc
@@ -85,6 +87,10 @@ def _decode(
 #: ISO base media file brands of HEIF stills (``ftyp`` box, bytes 8-12): what phones save
 #: (iPhones' default "High Efficiency" photos are ``heic``), and the generic ``mif1``/``msf1``.
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"})
+
+
+#: Brands of AVIF stills and sequences, which Pillow decodes itself (from 11.3 on).
+_AVIF_BRANDS = frozenset({b"avif", b"avis"})
 
 
 def _is_heif(raw: bytes) -> bool:

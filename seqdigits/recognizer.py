@@ -28,6 +28,7 @@ from classifier.model import CLASSES, NOT_A_DIGIT
 from classifier.predict import CheckpointError, DigitClassifier, digit_probabilities
 from classifier.preprocess import LineConfig, normalize_line
 from segmentation import (
+    MAX_DIGITS,
     LineLayout,
     Token,
     binarize,
@@ -47,7 +48,7 @@ from seqdigits.errors import ImageError, WeightsError
 from seqdigits.image import DEFAULT_MAX_PIXELS, ImageInput, load_gray
 from seqdigits.reading import Alternative, Box, Character, Reading
 
-__all__ = ["MAX_LINE_DIGITS", "Recognizer", "load_recognizer", "read"]
+__all__ = ["MAX_LINE_DIGITS", "Recognizer", "check_options", "load_recognizer", "read"]
 
 
 
@@ -61,7 +62,7 @@ _WIDE_RATIO = 2.4
 #: The most digits one line is read as. No postal code, house number, phone or account number
 #: comes near it; a line read as more is not read (an empty reading, for review). It was noise
 #: taken for tiny writing, whose per-digit distributions asked for 26 and 76 GB on two such images.
-MAX_LINE_DIGITS = 64
+MAX_LINE_DIGITS = MAX_DIGITS  # 64; a pattern may ask for no more (segmentation.parse_pattern)
 #: The most atoms (pieces the segmenter cut) a line to be read may have: 8 a digit. On 700 of the
 #: validation photos, their lines had a median 2.4 atoms a digit, 4.3 at the 99th percentile, 6 at most.
 _MAX_LINE_ATOMS = 8 * MAX_LINE_DIGITS
@@ -497,15 +498,8 @@ class Recognizer:
 
     def _options(self, length: int | None, pattern: str | None, min_confidence: float | None) -> tuple[tuple[tuple[Token, ...], ...] | None, float]:
         """The parsed ``pattern`` and the review threshold; ValueError for options out of range."""
-        if length is not None and not 1 <= length <= MAX_LINE_DIGITS:
-            raise ValueError(f"length must be a positive number of digits, at most {MAX_LINE_DIGITS}, got {length}")
-        if length is not None and pattern is not None:
-            raise ValueError("give length or pattern, not both (a pattern states the length)")
-        tokens = parse_pattern(pattern) if pattern is not None else None
         threshold = self.min_confidence if min_confidence is None else min_confidence
-        if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"min_confidence must be within [0, 1], got {threshold}")
-        return tokens, threshold
+        return _parsed_options(length, pattern, threshold), threshold
 
     def _read_prepared(
         self, per_image: list[tuple[tuple[_Prepared, ...], ...]], length: int | None, tokens: tuple[tuple[Token, ...], ...] | None, threshold: float
@@ -646,6 +640,23 @@ def load_recognizer(
     except CheckpointError as exc:
         raise WeightsError(str(exc)) from exc
     return Recognizer(classifier, line_reader=lines, **options)  # type: ignore[arg-type]
+
+
+def check_options(*, length: int | None = None, pattern: str | None = None, min_confidence: float | None = None) -> None:
+    """Raise ``ValueError``, with the message :meth:`Recognizer.read` would give, for options it
+    would refuse: a CLI or a service can refuse them before it loads weights or decodes an image."""
+    _parsed_options(length, pattern, min_confidence)
+
+
+def _parsed_options(length: int | None, pattern: str | None, min_confidence: float | None) -> tuple[tuple[Token, ...], ...] | None:
+    """The parsed ``pattern`` (None without one), once every option is checked (see :func:`check_options`)."""
+    if length is not None and not 1 <= length <= MAX_LINE_DIGITS:
+        raise ValueError(f"length must be a positive number of digits, at most {MAX_LINE_DIGITS}, got {length}")
+    if length is not None and pattern is not None:
+        raise ValueError("give length or pattern, not both (a pattern states the length)")
+    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+        raise ValueError(f"min_confidence must be within [0, 1], got {min_confidence}")
+    return parse_pattern(pattern) if pattern is not None else None
 
 
 def _path_score(layout: LineLayout, path: tuple[int, ...], scores: list[float], skips: list[float]) -> float:

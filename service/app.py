@@ -34,7 +34,6 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 import seqdigits
 from classifier.line_model import LineWeights
-from segmentation import parse_pattern
 from seqdigits.errors import (
     CorruptImageError,
     ImageNotFoundError,
@@ -42,7 +41,7 @@ from seqdigits.errors import (
     SeqdigitsError,
     UnsupportedImageError,
 )
-from seqdigits.recognizer import MAX_LINE_DIGITS, Recognizer, load_recognizer
+from seqdigits.recognizer import MAX_LINE_DIGITS, Recognizer, check_options, load_recognizer
 from service.schemas import BatchItem, BatchResponse, ErrorResponse, HealthResponse, ReadResponse, to_response
 
 __all__ = ["create_app", "serve"]
@@ -161,14 +160,10 @@ MinConfidence = Annotated[
 ]
 
 
-def _check_format(length: int | None, pattern: str | None) -> None:
-    """Refuse, as a 400, format arguments the recognizer would refuse."""
-    if pattern is None:
-        return
-    if length is not None:
-        raise _BadRequest(detail="give length or pattern, not both (a pattern states the length)")
+def _check_options(length: int | None, pattern: str | None, min_confidence: float | None) -> None:
+    """Refuse, as a 400 and in the library's words, options the recognizer would refuse, before the body is read."""
     try:
-        parse_pattern(pattern)
+        check_options(length=length, pattern=pattern, min_confidence=min_confidence)
     except ValueError as exc:
         raise _BadRequest(detail=str(exc)) from exc
 
@@ -198,7 +193,7 @@ async def _recognize(
 async def read_one(
     request: Request, length: Length = None, pattern: Pattern = None, min_confidence: MinConfidence = None
 ) -> ReadResponse:
-    _check_format(length, pattern)
+    _check_options(length, pattern, min_confidence)
     parts = await _image_parts(request, "image")
     if len(parts) > 1:
         raise _BadRequest(detail="send one image to /v1/read; use /v1/read/batch for several")
@@ -219,7 +214,7 @@ async def read_batch(
     request: Request, length: Length = None, pattern: Pattern = None, min_confidence: MinConfidence = None
 ) -> BatchResponse:
     start = time.perf_counter()
-    _check_format(length, pattern)
+    _check_options(length, pattern, min_confidence)
     parts = await _image_parts(request, "images")
     if len(parts) > MAX_BATCH:
         raise _BadRequest(detail=f"{len(parts)} images in one batch; at most {MAX_BATCH}")

@@ -62,6 +62,21 @@ def test_parse_pattern() -> None:
             parse_pattern(bad)
 
 
+def test_a_pattern_asks_for_no_more_digits_than_a_line_is_read_as() -> None:
+    from segmentation.decode import MAX_DIGITS, Token, parse_pattern
+
+    # Up to MAX_DIGITS a line, however the pattern spells it; unbounded counts stop there.
+    assert parse_pattern(rf"\d{{{MAX_DIGITS}}}") == ((Token("digit", MAX_DIGITS, MAX_DIGITS),),)
+    assert parse_pattern(r"\d{32}-\d{32}")[0][2] == Token("digit", 32, 32)
+    assert parse_pattern(r"\d{3,}|\d*") == ((Token("digit", 3, MAX_DIGITS),), (Token("digit", 0, MAX_DIGITS),))
+    # A count past it could never be met (and \d{5}-\d{100000000} asked the decoder for 24 GB).
+    for bad in (rf"\d{{{MAX_DIGITS + 1}}}", r"\d{1,100}", r"\d{5}-\d{100000000}"):
+        with pytest.raises(ValueError, match=f"more than {MAX_DIGITS} digits"):
+            parse_pattern(bad)
+    with pytest.raises(ValueError, match="at least 65 digits"):
+        parse_pattern(r"\d{5}|\d{33}-\d{32}")
+
+
 def _dash_layout() -> tuple[LineLayout, list[tuple[int, int]]]:
     """Atoms 0-4, with atom 2 a dash (flat, mid-height); candidates: each atom, and atoms 0-1 together."""
     boxes = [Box(0, 0, 10, 10), Box(12, 0, 10, 10), Box(24, 4, 6, 2), Box(32, 0, 10, 10), Box(44, 0, 10, 10)]

@@ -145,24 +145,40 @@ def test_exif_orientation_is_honoured(recognizer, line, orientation: int, rotate
     assert (reading.width, reading.height) == (line.image.shape[1], line.image.shape[0])
 
 
-def _heic(image: np.ndarray, *, orientation: int | None = None) -> bytes:
-    """``image`` (gray (H, W)) as an iPhone stores a photo: HEIC, in colour, and with
-    ``orientation`` 6 stored turned, as the sensor saw it, with the turn to undo in the file."""
-    import pillow_heif
-
+def _as_sensor_stored(image: np.ndarray, orientation: int | None) -> tuple[np.ndarray, Image.Exif]:
+    """``image`` as a camera stores it: with ``orientation`` 6, turned as the sensor saw it, with
+    the turn to undo in the EXIF."""
     exif = Image.Exif()
     if orientation == 6:
         image = cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE)
         exif[0x0112] = 6
+    return image, exif
+
+
+def _heic(image: np.ndarray, *, orientation: int | None = None) -> bytes:
+    """``image`` (gray (H, W)) as an iPhone stores a photo: HEIC, in colour (see _as_sensor_stored)."""
+    import pillow_heif
+
+    stored, exif = _as_sensor_stored(image, orientation)
     buffer = io.BytesIO()
-    pillow_heif.from_pillow(Image.fromarray(image).convert("RGB")).save(buffer, quality=90, exif=exif.tobytes())
+    pillow_heif.from_pillow(Image.fromarray(stored).convert("RGB")).save(buffer, quality=90, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def _avif(image: np.ndarray, *, orientation: int | None = None) -> bytes:
+    """``image`` (gray (H, W)) as AVIF, which browsers and newer Android phones save, in colour
+    (see _as_sensor_stored). Pillow reads it from 11.3 on."""
+    stored, exif = _as_sensor_stored(image, orientation)
+    buffer = io.BytesIO()
+    Image.fromarray(stored).convert("RGB").save(buffer, format="AVIF", quality=90, exif=exif.tobytes())
     return buffer.getvalue()
 
 
 @pytest.mark.parametrize("orientation", [None, 6])
-def test_heic_photos_read_upright(recognizer, line, orientation: int | None) -> None:  # type: ignore[no-untyped-def]
-    data = _heic(line.image, orientation=orientation)
-    assert data[4:12] == b"ftypheic"
+@pytest.mark.parametrize(("encode", "brand"), [(_heic, b"heic"), (_avif, b"avif")])
+def test_heic_and_avif_photos_read_upright(recognizer, line, encode, brand: bytes, orientation: int | None) -> None:  # type: ignore[no-untyped-def]
+    data = encode(line.image, orientation=orientation)
+    assert data[4:12] == b"ftyp" + brand
     reading = recognizer.read(data)
     assert reading.text == "75011"
     assert (reading.width, reading.height) == (line.image.shape[1], line.image.shape[0])
@@ -189,6 +205,14 @@ def test_damaged_and_oversized_heic_give_typed_errors(recognizer, line) -> None:
     small = seqdigits.load_recognizer(max_pixels=line.image.size - 1)
     with pytest.raises(ImageTooLargeError, match="over the limit"):
         small.read(data)
+
+
+def test_a_damaged_avif_is_a_corrupt_image(recognizer, line) -> None:  # type: ignore[no-untyped-def]
+    # Pillow cannot identify an AVIF file cut short; it is damaged, not "not an image".
+    data = _avif(line.image)
+    for cut in (data[: len(data) // 2], data[:12]):
+        with pytest.raises(CorruptImageError, match="AVIF image data is truncated or damaged"):
+            recognizer.read(cut)
 
 
 def _phone_jpeg(image: np.ndarray, *, factor: int, page: tuple[int, int], orientation: int | None = None) -> tuple[bytes, tuple[int, int]]:
@@ -730,6 +754,37 @@ def test_min_confidence_flags_readings_for_review(recognizer, line) -> None:  # 
     assert recognizer.read(line.image, min_confidence=0.0).needs_review is False
     with pytest.raises(ValueError):
         recognizer.read(line.image, min_confidence=1.5)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"length": 0},
+        {"length": MAX_LINE_DIGITS + 1},
+        {"length": 5, "pattern": r"\d{5}"},
+        {"pattern": "five digits"},
+        {"pattern": r"\d{1,65}"},
+        {"min_confidence": -0.1},
+        {"min_confidence": 1.5},
+    ],
+)
+def test_check_options_refuses_what_read_refuses_in_its_words(recognizer, line, options) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError) as refused:
+        recognizer.read(line.image, **options)
+    with pytest.raises(ValueError) as checked:
+        seqdigits.check_options(**options)
+    assert str(checked.value) == str(refused.value)
+
+
+def test_check_options_passes_what_read_takes() -> None:
+    for options in (
+        {},
+        {"length": MAX_LINE_DIGITS},
+        {"pattern": r"\d{5}-\d{4}|\d{5}"},
+        {"min_confidence": 0.0},
+        {"min_confidence": 1.0},
+    ):
+        assert seqdigits.check_options(**options) is None
 
 
 @pytest.mark.parametrize("paper,ink", [((250, 200, 210), (200, 40, 40)), ((235, 225, 160), (40, 60, 190)), ((245, 245, 245), (20, 20, 20))])

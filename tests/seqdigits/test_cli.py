@@ -136,7 +136,23 @@ def test_read_with_a_pattern(photo, capsys) -> None:  # type: ignore[no-untyped-
     assert main(["read", str(photo), "--pattern", "four digits"]) == 2
     assert "cannot read pattern" in capsys.readouterr().err
     assert main(["read", str(photo), "--length", "65"]) == 2
-    assert "--length must be at most 64 digits" in capsys.readouterr().err
+    assert "length must be a positive number of digits, at most 64, got 65" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--length", "65"], "at most 64, got 65"),
+        (["--pattern", r"\d{5}-\d{100000000}"], "more than 64 digits"),
+        (["--pattern", r"\d{5}", "--length", "5"], "give length or pattern, not both"),
+        (["--min-confidence", "1.5"], "min_confidence must be within [0, 1], got 1.5"),
+    ],
+)
+def test_read_refuses_options_before_it_loads_weights(photo, tmp_path, capsys, options, message) -> None:  # type: ignore[no-untyped-def]
+    # The library's checks, in its words, before a second or two of loading: weights that do not exist are never looked for.
+    assert main(["read", str(photo), "--weights", str(tmp_path / "missing.pt"), *options]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "missing.pt" not in err
 
 
 def test_missing_weights_are_an_error_not_a_traceback(photo, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]

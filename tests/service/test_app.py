@@ -297,3 +297,8 @@ def test_pattern_query_parameter(client, photos) -> None:  # type: ignore[no-unt
     assert bad.status_code == 400 and "cannot read pattern" in bad.json()["detail"]
     both = client.post("/v1/read", params={"pattern": r"\d{5}", "length": 5}, content=photos["94110"], headers={"content-type": "image/png"})
     assert both.status_code == 400
+    # A count no line is read as is refused up front: it once went to the decoder, which asked for 24 GB (a 500).
+    huge = client.post(
+        "/v1/read", params={"pattern": r"\d{5}-\d{100000000}"}, content=photos["94110"], headers={"content-type": "image/png"}
+    )
+    assert huge.status_code == 400 and "more than 64 digits" in huge.json()["detail"]
