@@ -978,7 +978,7 @@ def _writing(ink: npt.NDArray[np.uint8]) -> _Writing | None:
             if bool(first[2][before].all()) and whole > 2 * int(stats[i, cv2.CC_STAT_AREA]):
                 keep[i] = False
     # A vertical stroke far taller than the writing is a box edge or a margin line, not a 1;
-    # a thin bar at either end reaching above and below all the writing is the side of a box.
+    # a thin bar at either end standing out above and below all the writing is the side of a box.
     keep[1:] &= heights[1:] <= 1.8 * line_height
     if rules.any():
         # A thin upright bar that ran into a rule at its top and at its bottom is a box's side or
@@ -1016,7 +1016,9 @@ def _writing(ink: npt.NDArray[np.uint8]) -> _Writing | None:
             others = kept[(kept != end) & (heights[kept] >= 0.5 * line_height) & (widths[kept] >= 0.2 * line_height)]
             if others.size == 0:
                 continue
-            spans = tops[end] <= tops[others].min() + margin and bottoms[end] >= bottoms[others].max() - margin
+            # Beyond the writing at both ends, as a box's sides stand around it: a 1 written tall
+            # reaches from the top of the writing to below it (or the other way), and stays.
+            spans = tops[end] < tops[others].min() - margin and bottoms[end] > bottoms[others].max() + margin
             if spans and heights[end] >= 1.15 * line_height and widths[end] < 0.2 * line_height:
                 keep[end] = False
     _drop_thin_end_bars(labels, stats, keep, line_height)

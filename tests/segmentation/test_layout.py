@@ -416,6 +416,32 @@ def test_thin_pen_bars_beside_digits_that_all_touch_go(sides: tuple[bool, bool])
     assert all(80 < a.box.x and a.box.right < 220 for a in layout.atoms)
 
 
+def _rings_after_a_bar(top: int, bottom: int) -> np.ndarray:
+    """Three 0-like rings (rows about 30-95) after an upright bar from row ``top`` to ``bottom``
+    at their left, both in the writer's pen (7 px)."""
+    mask = np.zeros((130, 320), np.uint8)
+    cv2.line(mask, (30, top), (30, bottom), 255, 7)
+    for x in (100, 180, 260):
+        cv2.ellipse(mask, (x, 62), (18, 29), 0, 0, 360, 255, 7)
+    return mask > 0
+
+
+@pytest.mark.parametrize(("top", "bottom"), [(31, 112), (14, 91)])
+def test_a_tall_1_at_the_end_of_the_line_stays(top: int, bottom: int) -> None:
+    # A 1 a third taller than the 0s, level with their top and reaching below them, or the other
+    # way (a written "1512" read "512" with confidence 1.0): it stands out of the writing at one
+    # end only, where a box's side stands out at both.
+    layout = propose(_rings_after_a_bar(top, bottom), deskew=False, deslant=False)
+    assert len({a.label for a in layout.atoms}) == 4
+    assert min(a.box.x for a in layout.atoms) < 30
+
+
+def test_a_bar_at_the_end_standing_out_above_and_below_the_writing_is_a_box_side() -> None:
+    layout = propose(_rings_after_a_bar(12, 112), deskew=False, deslant=False)
+    assert len({a.label for a in layout.atoms}) == 3
+    assert min(a.box.x for a in layout.atoms) > 70
+
+
 def test_thin_pen_bars_like_1s_at_the_ends_go() -> None:
     layout = propose(_rings_between_bars(2, 7, box=False) > 0, deskew=False, deslant=False)
     assert len({a.label for a in layout.atoms}) == 3
