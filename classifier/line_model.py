@@ -44,6 +44,7 @@ __all__ = [
     "StackedGRU",
     "batch_lines",
     "checkpoint_shape",
+    "ctc_alignment",
     "ctc_beam_search",
     "ctc_log_likelihoods",
     "default_line_ensemble_path",
@@ -526,6 +527,42 @@ def ensemble_log_likelihoods(log_probs: Sequence[npt.NDArray[np.float64]], texts
     shift = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(divide="ignore"):
         return shift + np.log(np.exp(each - shift).mean(axis=0))
+
+
+def ctc_alignment(log_probs: npt.NDArray[np.float64], text: str) -> list[tuple[int, int]] | None:
+    """Where each digit of ``text`` stands in a line: its first and last frame on the likeliest
+    CTC path that spells it (Viterbi), in order; None when the line has too few frames.
+
+    ``log_probs``: float (frames, 11), as for :func:`ctc_log_likelihoods`.
+    """
+    t = log_probs.shape[0]
+    labels = [BLANK]
+    for ch in text:
+        labels += [int(ch) + 1, BLANK]
+    n = len(labels)
+    lp = log_probs[:, labels]  # (frames, states): each state's log-probability per frame
+    # A state may come from itself, the one before, or (a digit after a blank between two other
+    # digits) the one two before: a repeated digit needs its blank.
+    skip = np.zeros(n, bool)
+    skip[3::2] = [text[k] != text[k - 1] for k in range(1, len(text))]
+    score = np.full(n, -np.inf)
+    score[:2] = lp[0, :2]
+    came = np.zeros((t, n), np.int8)  # 0: stayed, 1: from the state before, 2: from two before
+    moves = np.full((3, n), -np.inf)
+    for f in range(1, t):
+        moves[0], moves[1, 1:], moves[2, 2:] = score, score[:-1], np.where(skip[2:], score[:-2], -np.inf)
+        came[f] = moves.argmax(axis=0)
+        score = moves.max(axis=0) + lp[f]
+    end = n - 1 if n == 1 or score[n - 1] >= score[n - 2] else n - 2
+    if not np.isfinite(score[end]):
+        return None
+    spans: dict[int, list[int]] = {}
+    state = end
+    for f in range(t - 1, -1, -1):
+        if labels[state] != BLANK:
+            spans.setdefault(state, []).append(f)
+        state -= int(came[f, state])
+    return [(min(spans[s]), max(spans[s])) for s in range(1, n, 2)]
 
 
 def ensemble_candidates(log_probs: Sequence[npt.NDArray[np.float64]], *, width: int = 6) -> list[str]:

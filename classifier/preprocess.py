@@ -25,6 +25,7 @@ __all__ = [
     "LineConfig",
     "PreprocessConfig",
     "estimate_stroke_width",
+    "line_x",
     "normalize_batch",
     "normalize_digit",
     "normalize_line",
@@ -194,8 +195,7 @@ def normalize_line(
     tall = [a for a in atoms if a.box.height >= 0.5 * line_height] or list(atoms)
     centre = float(np.median([a.box.y + a.box.height / 2.0 for a in tall]))
     factor = config.digit_height / line_height
-    left = min(a.box.x for a in atoms) - config.pad / factor
-    right = max(a.box.right for a in atoms) + config.pad / factor
+    left, right, width = _line_span(atoms, line_height, config)
     top = centre - config.height / 2.0 / factor
     rows, cols = int(math.ceil(config.height / factor)), int(math.ceil(right - left))
     oy, ox = int(math.floor(top)), int(math.floor(left))
@@ -206,5 +206,21 @@ def normalize_line(
         x0, x1 = max(0, x), min(cols, x + atom.box.width)
         if y1 > y0 and x1 > x0:
             canvas[y0:y1, x0:x1][atom.mask[y0 - y : y1 - y, x0 - x : x1 - x]] = 255
-    width = max(8, int(math.ceil((right - left) * factor)))
     return cv2.resize(canvas, (width, config.height), interpolation=cv2.INTER_AREA)
+
+
+def _line_span(atoms: Sequence[Atom], line_height: float, config: LineConfig) -> tuple[float, float, int]:
+    """Left and right (px, the atoms' frame) of what :func:`normalize_line` draws of a line, and
+    the columns it draws them in."""
+    factor = config.digit_height / line_height
+    left = min(a.box.x for a in atoms) - config.pad / factor
+    right = max(a.box.right for a in atoms) + config.pad / factor
+    return left, right, max(8, int(math.ceil((right - left) * factor)))
+
+
+def line_x(atoms: Sequence[Atom], line_height: float, config: LineConfig, column: float) -> float:
+    """Where ``column`` (px from the left edge, fractions allowed) of :func:`normalize_line`'s
+    image of a line stands in the atoms' frame (px)."""
+    left, right, width = _line_span(atoms, line_height, config)
+    # normalize_line draws from the pixel column left is in, math.ceil(right - left) columns wide.
+    return math.floor(left) + column * math.ceil(right - left) / width

@@ -21,6 +21,7 @@ from segmentation.decode import (
     parse_pattern,
 )
 from segmentation.layout import (
+    cut_atoms,
     estimate_line_height,
     estimate_skew,
     estimate_slant,
@@ -42,6 +43,7 @@ __all__ = [
     "LineLayout",
     "Token",
     "binarize",
+    "cut_atoms",
     "decode",
     "decode_pattern",
     "decode_texts",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 
 import cv2
@@ -21,6 +22,7 @@ import numpy.typing as npt
 from segmentation.types import Atom, Box, Candidate, LineLayout
 
 __all__ = [
+    "cut_atoms",
     "estimate_line_height",
     "estimate_skew",
     "estimate_slant",
@@ -1520,6 +1522,59 @@ def widen_candidates(
         max_merge_gap=max_merge_gap,
     )
     return replace(layout, candidates=tuple(candidates))
+
+
+def cut_atoms(
+    layout: LineLayout,
+    columns: Sequence[float],
+    *,
+    max_atoms: int,
+    max_width_ratio: float,
+    max_merge_gap: float = 0.25,
+    min_piece_area: float = 0.02,
+) -> LineLayout:
+    """``layout`` with its atoms cut straight down at ``columns`` (x, px in the layout's frame,
+    as its atoms' boxes), and its candidates drawn again from them under these limits (see
+    :func:`widen_candidates`). Each atom is cut at the columns that fall within it and leave
+    pieces of at least ``min_piece_area`` x line height squared of ink on both sides; the
+    pieces keep its label. Where a reader of the whole line found more digits than the cuts
+    between components and the seams made room for (1s overlapping, their ink one stroke
+    wide), it says where to cut. A layout without writing, or built by hand, is returned as
+    it is."""
+    if layout.empty or layout.inverse is None or not columns:
+        return layout
+    atoms: list[Atom] = []
+    for atom in layout.atoms:
+        at = sorted({round(c) - atom.box.x for c in columns if atom.box.x < c < atom.box.right})
+        pieces = _pieces(
+            atom.label,
+            (atom.box.x, atom.box.y),
+            atom.mask,
+            [np.full(atom.box.height, c, np.int64) for c in at],
+            min_area=min_piece_area * layout.line_height**2,
+        )
+        if len(pieces) < 2:
+            atoms.append(atom)
+            continue
+        # Its own cuts, where a seam made it, stay at its ends.
+        pieces[0] = replace(pieces[0], cut_left=atom.cut_left)
+        pieces[-1] = replace(pieces[-1], cut_right=atom.cut_right)
+        atoms += pieces
+    if len(atoms) == len(layout.atoms):
+        return layout
+    atoms.sort(key=lambda t: (t.box.x + t.box.width / 2.0, t.box.y))
+    inverse = np.array(layout.inverse, np.float64).reshape(2, 3)
+    candidates = _candidates(
+        atoms,
+        inverse,
+        line_height=layout.line_height,
+        scale=layout.scale,
+        source_shape=layout.source_shape,
+        max_atoms=max_atoms,
+        max_width_ratio=max_width_ratio,
+        max_merge_gap=max_merge_gap,
+    )
+    return replace(layout, atoms=tuple(atoms), candidates=tuple(candidates))
 
 
 def _pieces(

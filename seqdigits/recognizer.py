@@ -20,18 +20,20 @@ from classifier.line_model import (
     LineEnsemble,
     LineReader,
     LineWeights,
+    ctc_alignment,
     ensemble_candidates,
     ensemble_log_likelihoods,
     load_line_ensemble,
 )
 from classifier.model import CLASSES, NOT_A_DIGIT
 from classifier.predict import CheckpointError, DigitClassifier, digit_probabilities
-from classifier.preprocess import LineConfig, normalize_line
+from classifier.preprocess import LineConfig, line_x, normalize_line
 from segmentation import (
     MAX_DIGITS,
     LineLayout,
     Token,
     binarize,
+    cut_atoms,
     decode,
     decode_pattern,
     decode_texts,
@@ -533,6 +535,18 @@ class Recognizer:
                 for p in (prepared[k] for k in narrow)
             ]
             for k, p, q in zip(narrow, wider, self._classify([p.layout for p in wider], trust)):
+                found[k] = self._reading(p, q, lines[k], length, threshold, tokens, widen=True)
+            # Still none: the line models read more digits than the atoms make room for (1s
+            # overlapping, their ink one stroke). Their atoms are cut between the digits where
+            # the line models read them, and read again; the ink, so the line models' reading, is the same.
+            unspelled = [(k, p) for k, p in zip(narrow, wider) if found[k] is None]
+            cut = [
+                replace(
+                    p, layout=self._cut_where_read(p.layout, cast("list[npt.NDArray[np.float64]]", lines[k]), length)
+                )
+                for k, p in unspelled
+            ]
+            for (k, _), p, q in zip(unspelled, cut, self._classify([p.layout for p in cut], trust)):
                 found[k] = self._reading(p, q, lines[k], length, threshold, tokens, widen=False)
         readings = iter(cast("list[Reading]", found))  # every line has its reading now
         out = []
@@ -549,6 +563,32 @@ class Recognizer:
                 choices.append(read[0])
             out.append(max(choices, key=lambda reading: reading.confidence) if choices else read[0])
         return out
+
+    def _cut_where_read(
+        self, layout: LineLayout, log_probs: list[npt.NDArray[np.float64]], length: int | None
+    ) -> LineLayout:
+        """``layout`` with its atoms cut between the digits of the line models' likeliest string
+        (of ``length`` digits, where given), where the likeliest path of their mixture that spells
+        it puts them (:func:`~classifier.line_model.ctc_alignment`), with wide candidates."""
+        texts = [
+            text for text in ensemble_candidates(log_probs, width=self.beam) if length is None or len(text) == length
+        ]
+        if self.lines is None or not texts:
+            return layout
+        text = texts[int(np.argmax(ensemble_log_likelihoods(log_probs, texts)))]
+        # The models read at the first one's frames, as the models trained alike do.
+        first = self.lines.readers[0]
+        alike = np.stack([lp for lp in log_probs if lp.shape == log_probs[0].shape])
+        top = alike.max(axis=0)
+        spans = ctc_alignment(top + np.log(np.exp(alike - top).mean(axis=0)), text)
+        if spans is None or len(spans) < 2:
+            return layout
+        stride = first.model.stride  # frame f covers columns [f * stride, (f + 1) * stride)
+        columns = [
+            line_x(layout.atoms, layout.line_height, first.config, (last + 1 + start) * stride / 2.0)
+            for (_, last), (start, _) in itertools.pairwise(spans)
+        ]
+        return cut_atoms(layout, columns, max_atoms=_WIDE_ATOMS, max_width_ratio=_WIDE_RATIO)
 
     def _line_log_probs(self, layouts: list[LineLayout]) -> list[list[npt.NDArray[np.float64]] | None]:
         """Per layout with writing, each line model's per-frame log-probabilities (all lines

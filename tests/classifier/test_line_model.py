@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from classifier import line_model
 from classifier.line_model import (
@@ -18,6 +20,7 @@ from classifier.line_model import (
     LineReader,
     StackedGRU,
     batch_lines,
+    ctc_alignment,
     ctc_beam_search,
     ctc_log_likelihoods,
     default_line_ensemble_path,
@@ -83,6 +86,30 @@ def test_ctc_likelihoods_read_in_parts_are_the_same(monkeypatch) -> None:  # typ
     assert [n for n, _ in parts] == [2, 1, 1, 1, 1, 1]
     assert all(cells <= 1000 or n == 1 for n, cells in parts)
     assert ctc_log_likelihoods(log_probs, []) == []
+
+
+@given(st.integers(1, 6), st.text("123", max_size=3), st.integers(0, 2**32 - 1))
+@settings(max_examples=150, deadline=None)
+def test_ctc_alignment_is_the_likeliest_path_that_spells_the_text(frames: int, text: str, seed: int) -> None:
+    log_probs = _random_log_probs(frames, seed)
+    best: tuple[float, tuple[int, ...]] | None = None
+    # Every frame-by-frame path over a blank and the text's own digits.
+    for path in itertools.product([0, *sorted({int(ch) + 1 for ch in text})], repeat=frames):
+        spelled = "".join(str(c - 1) for t, c in enumerate(path) if c != 0 and (t == 0 or c != path[t - 1]))
+        score = float(sum(log_probs[t, c] for t, c in enumerate(path)))
+        if spelled == text and (best is None or score > best[0]):
+            best = (score, path)
+    found = ctc_alignment(log_probs, text)
+    if best is None:  # more digits (and blanks between repeats) than frames
+        assert found is None
+        return
+    spans: list[list[int]] = []
+    for t, c in enumerate(best[1]):
+        if c != 0 and (t == 0 or c != best[1][t - 1]):
+            spans.append([t, t])
+        elif c != 0:
+            spans[-1][1] = t
+    assert found == [tuple(span) for span in spans]
 
 
 @pytest.mark.parametrize("seed", [3, 4])

@@ -4,7 +4,14 @@ import cv2
 import numpy as np
 import pytest
 
-from classifier.preprocess import LineConfig, PreprocessConfig, estimate_stroke_width, normalize_digit, normalize_line
+from classifier.preprocess import (
+    LineConfig,
+    PreprocessConfig,
+    estimate_stroke_width,
+    line_x,
+    normalize_digit,
+    normalize_line,
+)
 from segmentation import Atom, Box
 
 CONFIG = PreprocessConfig()
@@ -100,6 +107,26 @@ def test_normalize_line_scales_the_digit_height_and_centres_the_band() -> None:
     assert normalize_line(atoms[:3], 60.0, config) is not None
     np.testing.assert_array_equal(line, normalize_line(atoms[:3] + atoms[3:], 60.0, config))
     assert normalize_line([], 60.0, config) is None
+
+
+@pytest.mark.parametrize("height", [24.0, 37.0, 60.0, 130.0])
+def test_line_x_puts_the_line_images_columns_back_where_the_atoms_stand(height: float) -> None:
+    config = LineConfig()
+    # Bars at the atoms' left edges (a quarter of each atom wide); at 60 px, at x 103, 151 and 220.
+    f = height / 60.0
+    scaled = [
+        _atom(round(x * f), round(y * f), round(w * f), round(60 * f))
+        for x, y, w in ((103, 10, 40), (151, 14, 36), (220, 12, 44))
+    ]
+    line = normalize_line(scaled, height, config)
+    assert line is not None
+    inked = line.max(axis=0) > 127
+    starts = np.flatnonzero(inked & ~np.concatenate(([False], inked[:-1])))
+    assert len(starts) == 3
+    # A bar's first inked column maps back to its atom's left edge, within a column of the line image.
+    step = line_x(scaled, height, config, 1.0) - line_x(scaled, height, config, 0.0)
+    for column, atom in zip(starts, scaled):
+        assert abs(line_x(scaled, height, config, float(column)) - atom.box.x) <= step + 1e-9
 
 
 def test_normalize_line_is_scale_invariant() -> None:

@@ -15,6 +15,7 @@ from segmentation import (
     Atom,
     Box,
     binarize,
+    cut_atoms,
     decode,
     estimate_line_height,
     estimate_skew,
@@ -440,6 +441,32 @@ def test_a_bar_at_the_end_standing_out_above_and_below_the_writing_is_a_box_side
     layout = propose(_rings_after_a_bar(12, 112), deskew=False, deslant=False)
     assert len({a.label for a in layout.atoms}) == 3
     assert min(a.box.x for a in layout.atoms) > 70
+
+
+def test_cut_atoms_splits_a_pair_of_1s_run_together_where_told() -> None:
+    # Two 1s written 3 px apart and joined at the top: one component narrower than a third of
+    # the line height, which no seam cuts. Beside them, a third 1.
+    mask = np.zeros((100, 200), np.uint8)
+    mask[20:80, 40:46] = 255
+    mask[20:80, 49:55] = 255
+    mask[20:24, 40:55] = 255
+    mask[20:80, 90:96] = 255
+    layout = propose(mask > 0, deskew=False, deslant=False)
+    assert [(a.box.x, a.box.width) for a in layout.atoms] == [(40, 15), (90, 6)]
+    cut = cut_atoms(layout, [47.5], max_atoms=8, max_width_ratio=1.6)
+    assert [(a.box.x, a.box.width, a.cut_left, a.cut_right) for a in cut.atoms] == [
+        (40, 8, False, True),
+        (48, 7, True, False),
+        (90, 6, False, False),
+    ]
+    assert len({a.label for a in cut.atoms[:2]}) == 1 and cut.atoms[2] is layout.atoms[1]
+    # The third 1 stands too far off to join them; the two pieces together are the pair as it was.
+    assert {(c.start, c.end) for c in cut.candidates} == {(0, 1), (1, 2), (2, 3), (0, 2)}
+    pair = [c.box for c in layout.candidates if (c.start, c.end) == (0, 1)]
+    assert [c.box for c in cut.candidates if (c.start, c.end) == (0, 2)] == pair
+    # A column between the atoms, or one that would leave a sliver of ink, cuts nothing.
+    assert cut_atoms(layout, [70.0], max_atoms=8, max_width_ratio=1.6) is layout
+    assert cut_atoms(layout, [41.0], max_atoms=8, max_width_ratio=1.6) is layout
 
 
 def test_thin_pen_bars_like_1s_at_the_ends_go() -> None:
