@@ -576,7 +576,8 @@ class Recognizer:
         if self.lines is None or not texts:
             return layout
         text = texts[int(np.argmax(ensemble_log_likelihoods(log_probs, texts)))]
-        # The models read at the first one's frames, as the models trained alike do.
+        # Aligned on the mixture of the models that read the line at the first one's frames (all
+        # models trained alike: the shipped three).
         first = self.lines.readers[0]
         alike = np.stack([lp for lp in log_probs if lp.shape == log_probs[0].shape])
         top = alike.max(axis=0)
