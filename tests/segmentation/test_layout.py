@@ -469,6 +469,34 @@ def test_cut_atoms_splits_a_pair_of_1s_run_together_where_told() -> None:
     assert cut_atoms(layout, [41.0], max_atoms=8, max_width_ratio=1.6) is layout
 
 
+def _rings_then(last: np.ndarray) -> np.ndarray:
+    """Three 0-like rings in the writer's pen (9 px), then ``last`` (uint8 (130, 80), 255 on ink) at their right."""
+    mask = np.zeros((130, 320), np.uint8)
+    for x in (40, 100, 160):
+        cv2.ellipse(mask, (x, 62), (18, 29), 0, 0, 360, 255, 9)
+    mask[:, 220:300] = np.maximum(mask[:, 220:300], last)
+    return mask > 0
+
+
+def test_a_faint_digit_at_the_end_in_a_thinner_pen_stays() -> None:
+    # Written faintly, a last 5 binarizes at 3 px against the others' 9 (its pen measured at 0.46
+    # of theirs): no box's side or edge, which are narrow or flat (a written "20235" read "2023"
+    # with confidence 0.996).
+    five = np.zeros((130, 80), np.uint8)
+    cv2.polylines(five, [np.array([[60, 34], [22, 34], [20, 60]])], False, 255, 3)
+    cv2.ellipse(five, (36, 74), (20, 17), 0, -150, 150, 255, 3)
+    layout = propose(_rings_then(five), deskew=False, deslant=False)
+    assert max(a.box.right for a in layout.atoms) > 250
+
+
+def test_a_box_corner_at_the_end_in_a_printers_pen_goes() -> None:
+    # A corner of a printed box (2 px against 9; measured 0.29), as wide and tall as a digit: still furniture.
+    corner = np.zeros((130, 80), np.uint8)
+    cv2.polylines(corner, [np.array([[10, 20], [60, 20], [60, 104]])], False, 255, 2)
+    layout = propose(_rings_then(corner), deskew=False, deslant=False)
+    assert max(a.box.right for a in layout.atoms) < 190
+
+
 def test_thin_pen_bars_like_1s_at_the_ends_go() -> None:
     layout = propose(_rings_between_bars(2, 7, box=False) > 0, deskew=False, deslant=False)
     assert len({a.label for a in layout.atoms}) == 3
