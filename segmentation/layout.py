@@ -1569,18 +1569,8 @@ def cut_atoms(
     if len(atoms) == len(layout.atoms):
         return layout
     atoms.sort(key=lambda t: (t.box.x + t.box.width / 2.0, t.box.y))
-    inverse = np.array(layout.inverse, np.float64).reshape(2, 3)
-    candidates = _candidates(
-        atoms,
-        inverse,
-        line_height=layout.line_height,
-        scale=layout.scale,
-        source_shape=layout.source_shape,
-        max_atoms=max_atoms,
-        max_width_ratio=max_width_ratio,
-        max_merge_gap=max_merge_gap,
-    )
-    return replace(layout, atoms=tuple(atoms), candidates=tuple(candidates))
+    cut = replace(layout, atoms=tuple(atoms))
+    return widen_candidates(cut, max_atoms=max_atoms, max_width_ratio=max_width_ratio, max_merge_gap=max_merge_gap)
 
 
 def _pieces(
