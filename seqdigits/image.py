@@ -51,7 +51,7 @@ def _decode(
     raw = bytes(data)
     if not raw:
         raise CorruptImageError("the image is empty (0 bytes)")
-    if _is_heif(raw):
+    if _brand(raw) in _HEIF_BRANDS:
         return _decode_heif(raw, max_pixels=max_pixels)
     try:
         with warnings.catch_warnings():
@@ -69,7 +69,7 @@ def _decode(
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLargeError(f"image is over the limit of {max_pixels:,} pixels (a decompression bomb?): {exc}") from exc
     except UnidentifiedImageError as exc:
-        if raw[4:8] == b"ftyp" and raw[8:12] in _AVIF_BRANDS:  # Pillow knows AVIF, but not this file's end
+        if _brand(raw) in _AVIF_BRANDS:  # Pillow knows AVIF, but not this file's end
             raise CorruptImageError("the AVIF image data is truncated or damaged") from exc
         raise UnsupportedImageError(
             "not a recognised image: expected PNG, JPEG, HEIC, AVIF, GIF, BMP, TIFF or WebP data"
@@ -93,8 +93,9 @@ _HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", 
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
 
 
-def _is_heif(raw: bytes) -> bool:
-    return raw[4:8] == b"ftyp" and raw[8:12] in _HEIF_BRANDS
+def _brand(raw: bytes) -> bytes:
+    """The major brand of an ISO base media file (HEIF, AVIF; bytes 8-12 of its ``ftyp`` box), or b"" for other data."""
+    return raw[8:12] if raw[4:8] == b"ftyp" else b""
 
 
 def _decode_heif(raw: bytes, *, max_pixels: int) -> tuple[Image.Image, tuple[int, int]]:
