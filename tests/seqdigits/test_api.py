@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import threading
 from dataclasses import FrozenInstanceError
 
 import cv2
@@ -262,6 +264,29 @@ def test_read_batch_matches_single_reads(recognizer, mnist_test) -> None:  # typ
     batch = recognizer.read_batch([*images, blank])
     assert [r.text for r in batch] == ["12", "3456", "789", ""]
     assert [r.text for r in batch[:3]] == [recognizer.read(i).text for i in images]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="images are prepared one after another on one core")
+def test_a_batch_prepares_its_images_side_by_side(recognizer, mnist_test, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=5)
+    images = [gen.line(t).image for t in ("12", "3456")]
+    alone = [recognizer.read(image) for image in images]
+    # Each image's preparation waits until the other's has begun: one after the other, the
+    # first would wait in vain (the timeout only ends that wait; it measures no speed).
+    both = threading.Barrier(2, timeout=60)
+    prepare = type(recognizer)._prepare
+
+    def side_by_side(self, image):  # type: ignore[no-untyped-def]
+        both.wait()
+        return prepare(self, image)
+
+    monkeypatch.setattr(type(recognizer), "_prepare", side_by_side)
+    batch = recognizer.read_batch(images)
+    each = recognizer.read_each([images[1], b"not an image"])
+    assert [r.text for r in batch] == [r.text for r in alone] == ["12", "3456"]
+    assert [r.confidence for r in batch] == pytest.approx([r.confidence for r in alone], abs=1e-6)
+    assert isinstance(each[0], seqdigits.Reading) and each[0].text == "3456"
+    assert isinstance(each[1], seqdigits.UnsupportedImageError)
 
 
 def test_read_each_gives_an_unusable_image_its_error_and_reads_the_rest(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
