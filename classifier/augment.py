@@ -9,6 +9,8 @@ exactly as inference does with a segmented crop.
 
 from __future__ import annotations
 
+from typing import cast
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +24,7 @@ __all__ = [
 ]
 
 U8 = npt.NDArray[np.uint8]
+F32 = npt.NDArray[np.float32]
 
 #: MNIST digits are upscaled by this factor before distortion, so strokes stay smooth.
 UPSCALE = 3
@@ -30,7 +33,7 @@ UPSCALE = 3
 def upscale(image: U8, pad: int = 12) -> U8:
     """28x28 MNIST digit -> (28*UPSCALE + 2*pad) square, linear interpolation."""
     big = cv2.resize(image, None, fx=UPSCALE, fy=UPSCALE, interpolation=cv2.INTER_LINEAR)
-    return cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    return cast(U8, cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0))
 
 
 def _affine(image: U8, rng: np.random.Generator, *, rotate: float, shear: float, stretch: float) -> U8:
@@ -44,26 +47,26 @@ def _affine(image: U8, rng: np.random.Generator, *, rotate: float, shear: float,
     centre = np.array([w / 2.0, h / 2.0])
     offset = centre - linear @ centre
     matrix = np.hstack([linear, offset[:, None]])
-    return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+    return cast(U8, cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=0))
 
 
 def _elastic(image: U8, rng: np.random.Generator, *, alpha: float, sigma: float) -> U8:
     h, w = image.shape
-    dx = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma)
-    dy = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma)
+    dx = cast(F32, cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma))
+    dy = cast(F32, cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma))
     norm = max(float(np.abs(dx).max()), float(np.abs(dy).max()), 1e-6)
     dx *= alpha / norm
     dy *= alpha / norm
     xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(image, xs + dx, ys + dy, cv2.INTER_LINEAR, borderValue=0)
+    return cast(U8, cv2.remap(image, xs + dx, ys + dy, cv2.INTER_LINEAR, borderValue=0))
 
 
 def _stroke(image: U8, rng: np.random.Generator, *, max_radius: int) -> U8:
     radius = int(rng.integers(1, max_radius + 1))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     if rng.random() < 0.5:
-        return cv2.dilate(image, kernel)
-    thinner = cv2.erode(image, kernel)
+        return cast(U8, cv2.dilate(image, kernel))
+    thinner = cast(U8, cv2.erode(image, kernel))
     return thinner if int(thinner.astype(np.int64).sum()) > 0.3 * int(image.astype(np.int64).sum()) else image
 
 

@@ -465,7 +465,7 @@ def _read_ensemble(path: str | os.PathLike[str]) -> LineEnsemble:
     if not (_finite(temperature) and temperature > 0):
         raise CheckpointError(f"{path}: 'temperature' must be a positive number, got {temperature!r}")
     calibration = document.get("calibration", {"scale": 1.0, "shift": 0.0})
-    values = [calibration.get(key) for key in ("scale", "shift")] if isinstance(calibration, dict) else [None, None]
+    values: list[Any] = [calibration.get(key) for key in ("scale", "shift")] if isinstance(calibration, dict) else [None, None]
     if not (all(_finite(v) for v in values) and values[0] > 0):
         raise CheckpointError(f"{path}: 'calibration' must be {{\"scale\": a positive number, \"shift\": a number}}, got {calibration!r}")
     folder = Path(path).parent

@@ -54,6 +54,8 @@ class DigitNet(nn.Module):
             nn.Linear(128, classes),
         )
         # MNIST's pixel mean and std, so the first layer sees standardized input.
+        self.mean: torch.Tensor
+        self.std: torch.Tensor
         self.register_buffer("mean", torch.tensor(0.1307))
         self.register_buffer("std", torch.tensor(0.3081))
 

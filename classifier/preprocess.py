@@ -13,13 +13,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from segmentation import Atom, estimate_stroke_width
+
+U8 = npt.NDArray[np.uint8]
 
 __all__ = [
     "LineConfig",
@@ -75,12 +77,12 @@ class PreprocessConfig(_Constants):
 def _scale(image: npt.NDArray[np.uint8], width: int, height: int) -> npt.NDArray[np.uint8]:
     shrinking = width < image.shape[1] or height < image.shape[0]
     interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-    return cv2.resize(image, (max(1, width), max(1, height)), interpolation=interpolation)
+    return cast(U8, cv2.resize(image, (max(1, width), max(1, height)), interpolation=interpolation))
 
 
 def _bbox(mask: npt.NDArray[np.bool_] | npt.NDArray[np.uint8]) -> tuple[int, int, int, int] | None:
     """(top, bottom, left, right) of the nonzero pixels, ends exclusive; None when there are none."""
-    left, top, width, height = cv2.boundingRect(mask.view(np.uint8) if mask.dtype == np.bool_ else mask)
+    left, top, width, height = cv2.boundingRect(mask.view(np.uint8))
     if width == 0:
         return None
     return top, top + height, left, left + width
@@ -95,10 +97,10 @@ def _adjust_stroke(binary: npt.NDArray[np.uint8], target: float, tolerance: floa
         # Cap growth so a thin, small loop (the eye of a 6 or 9) does not fill up.
         radius = min(radius, max(1, int(target)))
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-        return cv2.dilate(binary, kernel)
+        return cast(U8, cv2.dilate(binary, kernel))
     if radius < 0:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (-2 * radius + 1, -2 * radius + 1))
-        thinner = cv2.erode(binary, kernel)
+        thinner = cast(U8, cv2.erode(binary, kernel))
         # Thinning must never erase the digit or cut it into dust.
         if cv2.countNonZero(thinner) >= 0.35 * cv2.countNonZero(binary):
             return thinner
@@ -128,11 +130,11 @@ def normalize_digit(
     # 1. Binary shape at a fixed working resolution, where pen width can be corrected.
     factor = config.work / max(h, w)
     work = _scale(gray, round(w * factor), round(h * factor))
-    binary = cv2.threshold(work, 127, 255, cv2.THRESH_BINARY)[1]
+    binary = cast(U8, cv2.threshold(work, 127, 255, cv2.THRESH_BINARY)[1])
     if not cv2.countNonZero(binary):
-        binary = cv2.threshold(work, 0, 255, cv2.THRESH_BINARY)[1]
+        binary = cast(U8, cv2.threshold(work, 0, 255, cv2.THRESH_BINARY)[1])
     pad = config.work // 4
-    binary = cv2.copyMakeBorder(binary, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    binary = cast(U8, cv2.copyMakeBorder(binary, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0))
     target = config.stroke_width * config.work / config.box
     binary = _adjust_stroke(binary, target, config.stroke_tolerance)
 
@@ -206,7 +208,7 @@ def normalize_line(
         x0, x1 = max(0, x), min(cols, x + atom.box.width)
         if y1 > y0 and x1 > x0:
             canvas[y0:y1, x0:x1][atom.mask[y0 - y : y1 - y, x0 - x : x1 - x]] = 255
-    return cv2.resize(canvas, (width, config.height), interpolation=cv2.INTER_AREA)
+    return cast(U8, cv2.resize(canvas, (width, config.height), interpolation=cv2.INTER_AREA))
 
 
 def _line_span(atoms: Sequence[Atom], line_height: float, config: LineConfig) -> tuple[float, float, int]:

@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -172,7 +172,8 @@ def _fit_line_temperature(logits: list[torch.Tensor], texts: list[str]) -> float
 
 
 def _stretched(image: npt.NDArray[np.uint8], factor: float) -> npt.NDArray[np.uint8]:
-    return cv2.resize(image, (max(8, round(image.shape[1] * factor)), image.shape[0]), interpolation=cv2.INTER_AREA)
+    size = (max(8, round(image.shape[1] * factor)), image.shape[0])
+    return cast("npt.NDArray[np.uint8]", cv2.resize(image, size, interpolation=cv2.INTER_AREA))
 
 
 def _starting_point(config: LineTrainConfig, line_config: LineConfig) -> dict[str, Any] | None:
@@ -321,7 +322,7 @@ def _held_out_seed(metrics: dict[str, Any]) -> int | None:
     config = metrics.get("config")
     if not isinstance(config, dict) or "seed" not in config:
         return None
-    return int(config.get("split_seed", config["seed"]))
+    return int(config["split_seed"] if "split_seed" in config else config["seed"])
 
 
 def _mixture_nll(log_probs: list[torch.Tensor], lengths: list[torch.Tensor], texts: list[str], temperature: torch.Tensor) -> torch.Tensor:
@@ -457,7 +458,8 @@ def fit_ensemble(config: EnsembleFitConfig, *, progress: bool = True) -> Ensembl
     test_plain = per_line(test, 1.0)
     member_validation = tuple(accuracy(val, val_lp, [k]) for k in everyone)
     member_test = tuple(accuracy(test, test_plain, [k]) for k in everyone)
-    calibration, calibration_figures = (1.0, 0.0), {}
+    calibration: tuple[float, float] = (1.0, 0.0)
+    calibration_figures: dict[str, Any] = {}
     if config.calibration_lines > 0:
         calibration, calibration_figures = _calibration(
             LineEnsemble(ensemble.readers, temperature), train_split.images[val_idx], train_split.labels[val_idx], config, progress=progress

@@ -9,6 +9,7 @@ degradation; 0 only colours ink and paper.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
@@ -67,8 +68,9 @@ def photograph(line: SyntheticLine, rng: np.random.Generator, *, strength: float
     if strength > 0:
         quality = int(np.clip(95 - strength * rng.uniform(20, 60), 30, 95))
         ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(out, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-        if ok:
-            out = cv2.cvtColor(cv2.imdecode(encoded, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR) if ok else None
+        if decoded is not None:
+            out = cast("npt.NDArray[np.uint8]", cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB))
     return Photo(image=out, text=line.text, boxes=line.boxes)
 
 

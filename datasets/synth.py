@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, cast
 
 import cv2
 import numpy as np
@@ -106,7 +106,7 @@ def _render_digit(
     if stroke:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(stroke) + 1, 2 * abs(stroke) + 1))
         ink = cv2.dilate(ink, kernel) if stroke > 0 else cv2.erode(ink, kernel)
-    ink = np.clip(ink, 0.0, 1.0)
+    ink = cast("npt.NDArray[np.float32]", np.clip(ink, 0.0, 1.0))
     return _tight(ink) if ink.max() > 0.1 else ink
 
 
@@ -270,7 +270,8 @@ def render_line(
         matrix[0, 2] += new_w / 2.0 - centre[0]
         matrix[1, 2] += new_h / 2.0 - centre[1]
         coverage = cv2.warpAffine(coverage, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR, borderValue=0.0)
-        masks = [cv2.warpAffine(m, matrix, (new_w, new_h), flags=cv2.INTER_NEAREST, borderValue=0) for m in masks]
+        turned = [cv2.warpAffine(m, matrix, (new_w, new_h), flags=cv2.INTER_NEAREST, borderValue=0) for m in masks]
+        masks = [cast("npt.NDArray[np.uint8]", m) for m in turned]
 
     boxes = []
     for mask in masks:
@@ -282,7 +283,7 @@ def render_line(
     image = paper - (paper - ink_level) * coverage
     sigma = _u(rng, config.blur)
     if sigma > 0:
-        image = cv2.GaussianBlur(image, (0, 0), sigma)
+        image = cast("npt.NDArray[np.float64]", cv2.GaussianBlur(image, (0, 0), sigma))
     noise = _u(rng, config.noise)
     if noise > 0:
         image = image + rng.normal(0.0, noise, image.shape)

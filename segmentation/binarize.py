@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, cast
 
 import cv2
 import numpy as np
@@ -465,7 +465,7 @@ def writing_region(mask: npt.NDArray[np.bool_], *, margin: float = PAPER_MARGIN)
 def _binarize(gray: npt.NDArray[np.uint8], method: Method, dark_ink: bool, window: int | None) -> npt.NDArray[np.bool_]:
     """:func:`binarize` of a whole image, its arguments checked, its polarity known, and not
     blank (checked once by the caller: a percentile over the page)."""
-    ink = cv2.bitwise_not(gray) if dark_ink else gray.copy()
+    ink = cast("npt.NDArray[np.uint8]", cv2.bitwise_not(gray)) if dark_ink else gray.copy()
     short = min(gray.shape)
     win = window or max(15, (short // 5) | 1)
     auto = method == "auto"

@@ -14,6 +14,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import cast
 
 import cv2
 import numpy as np
@@ -78,7 +79,7 @@ def _direction(angle: float) -> float:
 def _rotation(shape: tuple[int, int], angle: float) -> tuple[npt.NDArray[np.float64], tuple[int, int]]:
     """Affine matrix rotating by ``angle`` degrees about the centre, into a canvas that holds it all."""
     h, w = shape
-    matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), -angle, 1.0)
+    matrix = cast("npt.NDArray[np.float64]", cv2.getRotationMatrix2D((w / 2.0, h / 2.0), -angle, 1.0))
     cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
     new_w, new_h = int(math.ceil(h * sin + w * cos)), int(math.ceil(h * cos + w * sin))
     matrix[0, 2] += new_w / 2.0 - w / 2.0
@@ -390,7 +391,7 @@ def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float, hairlines: boo
         start = _extend(ink, (int(x1), int(y1)), (int(x0), int(y0)), thickness)
         end = _extend(ink, (int(x0), int(y0)), (int(x1), int(y1)), thickness)
         cv2.line(out, start, end, 255, thickness)
-    return cv2.bitwise_and(out, ink)
+    return cast("npt.NDArray[np.uint8]", cv2.bitwise_and(out, ink))
 
 
 def _runs_across(
@@ -942,7 +943,8 @@ def _writing(ink: npt.NDArray[np.uint8]) -> _Writing | None:
         rules = np.maximum(rules, found[4])
     first = found
     if rules.any():
-        found = _components(cv2.subtract(ink, _under_strokes(ink, rules, line_height=found[3])))
+        unruled = cast("npt.NDArray[np.uint8]", cv2.subtract(ink, _under_strokes(ink, rules, line_height=found[3])))
+        found = _components(unruled)
         if found is None:
             if not _one_upright_line(rules, line_height=first[3]):
                 return None
@@ -1187,7 +1189,8 @@ def _levelled(
     matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     if abs(angle) >= 0.5:
         matrix, shape = _rotation(mask.shape, angle)
-        ink = cv2.warpAffine(ink, matrix, (shape[1], shape[0]), flags=cv2.INTER_NEAREST, borderValue=0)
+        turned = cv2.warpAffine(ink, matrix, (shape[1], shape[0]), flags=cv2.INTER_NEAREST, borderValue=0)
+        ink = cast("npt.NDArray[np.uint8]", turned)
     return angle, matrix, ink
 
 
@@ -1470,7 +1473,7 @@ def _layout(
             if found is None:
                 return LineLayout(atoms=(), candidates=(), line_height=0.0, angle=angle, scale=scale)
             labels, stats, keep, line_height = found
-    inverse = cv2.invertAffineTransform(matrix)
+    inverse = cast("npt.NDArray[np.float64]", cv2.invertAffineTransform(matrix))
 
     kept = [int(label) for label in np.flatnonzero(keep)]
     owns = {}
@@ -1590,7 +1593,7 @@ def _pieces(
     # so joined slices are what lies between the cuts that remain.)
     ends, ink = [], 0
     for k, part in enumerate(slices[:-1]):
-        ink += np.count_nonzero(part)
+        ink += int(np.count_nonzero(part))
         if ink >= min_area:
             ends.append(k + 1)
             ink = 0
@@ -1626,8 +1629,10 @@ def _candidates(
     extents = _source_extents(atoms, inverse).tolist() if atoms else []
     candidates: list[Candidate] = []
     for start in range(len(atoms)):
-        left = top = x0 = y0 = math.inf
-        right = bottom = x1 = y1 = -math.inf
+        first = atoms[start].box
+        left, top, right, bottom = first.x, first.y, first.right, first.bottom
+        x0 = y0 = math.inf
+        x1 = y1 = -math.inf
         for end in range(start + 1, min(len(atoms), start + max_atoms) + 1):
             atom = atoms[end - 1]
             if end - start > 1 and _gap(atoms[end - 2], atom) > max_merge_gap * line_height:

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from litestar import Litestar, MediaType, Request, Response, get, post
@@ -277,7 +277,7 @@ def create_app(
         if recognizer is not None:
             app.state.recognizer = recognizer
         else:
-            options = {"max_pixels": max_pixels} if max_pixels else {}
+            options: dict[str, Any] = {"max_pixels": max_pixels} if max_pixels else {}
             app.state.recognizer = await anyio.to_thread.run_sync(lambda: load_recognizer(weights, line_weights=line_weights, **options))
         app.state.limiter = anyio.CapacityLimiter(concurrency or os.cpu_count() or 1)
         try:
