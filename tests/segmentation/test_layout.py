@@ -551,7 +551,7 @@ def test_an_empty_comb_field_is_no_writing() -> None:
 def test_a_row_of_empty_printed_boxes_is_no_writing(pen: int, gap: int, angle: float) -> None:
     # A form's row of blank fields: each box stood beside the others as a boxy 0 would, and the
     # row read "77" or "1717". Close together (gap 8), their edges also join into rules. (A 1 px
-    # pen tilted steps from row to row and is not found as a box: see the README's Open work.)
+    # pen tilted steps from row to row and is not found as a box: see Open work in docs/notes.md.)
     mask = np.zeros((160, 40 + 4 * (50 + gap) + 40), np.uint8)
     for k in range(4):
         x = 30 + k * (50 + gap)
