@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 import cv2
 import numpy as np
@@ -280,10 +280,11 @@ def render_line(
 
     paper = _u(rng, (float(config.paper[0]), float(config.paper[1])))
     ink_level = _u(rng, (float(config.ink[0]), float(config.ink[1])))
-    image = paper - (paper - ink_level) * coverage
+    # float32, as coverage is (numpy's stubs would infer float64)
+    image: npt.NDArray[np.floating[Any]] = paper - (paper - ink_level) * coverage
     sigma = _u(rng, config.blur)
     if sigma > 0:
-        image = cast("npt.NDArray[np.float64]", cv2.GaussianBlur(image, (0, 0), sigma))
+        image = cast("npt.NDArray[np.floating[Any]]", cv2.GaussianBlur(image, (0, 0), sigma))
     noise = _u(rng, config.noise)
     if noise > 0:
         image = image + rng.normal(0.0, noise, image.shape)
