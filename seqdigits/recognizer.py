@@ -476,8 +476,10 @@ class Recognizer:
         min_confidence: float | None = None,
     ) -> list[Reading]:
         """Read several images; the candidates of all of them go through the CNN in one forward
-        pass. Raises the first unusable image's :class:`~seqdigits.errors.ImageError`
-        (:meth:`read_each` gives each image its own outcome instead)."""
+        pass. The images are decoded and cut on up to 4 threads at once (no more than the
+        machine's cores), so a batch of several images uses that many. Raises the first unusable
+        image's :class:`~seqdigits.errors.ImageError`, once all are prepared (:meth:`read_each`
+        gives each image its own outcome instead)."""
         tokens, threshold = self._options(length, pattern, min_confidence)
         prepared = []
         for outcome in self._prepare_each(images):
