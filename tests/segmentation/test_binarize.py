@@ -232,6 +232,24 @@ def test_the_writing_region_is_its_marks_and_a_margin_of_their_height() -> None:
     assert writing_region(np.zeros((50, 50), bool)) is None
 
 
+def test_specks_of_noise_do_not_spread_the_region_of_tiny_writing() -> None:
+    # Writing 8 px tall on a big photo: marks of 5-30 px, whose 1/20 is one or two pixels, as
+    # much as the JPEG noise binarization leaves scattered over the page.
+    mask = np.zeros((400, 600), bool)
+    mask[200:208, 300:303] = True  # a 1, 24 px
+    mask[200:208, 306:310] = True  # a stroke of a 4
+    mask[202:204, 312:314] = True  # a piece of a digit, 4 px: writing
+    pad = int(np.ceil(PAPER_MARGIN * 8)) + 2
+    writing = (200 - pad, 208 + pad, 300 - pad, 314 + pad)
+    assert writing_region(mask) == writing
+    rng = np.random.default_rng(0)
+    for y, x in zip(rng.integers(0, 400, 60), rng.integers(0, 600, 60)):
+        mask[y, x : x + int(rng.integers(1, 3))] = True  # one- and two-pixel specks
+    assert writing_region(mask) == writing
+    # A page of nothing but specks has no writing to crop to.
+    assert writing_region(mask[:150]) is None
+
+
 def test_a_line_amid_much_paper_has_the_ink_it_has_on_a_tight_page(mnist_test) -> None:  # type: ignore[no-untyped-def]
     # The same lines (the margin does not change what else is drawn), on paper 2.5-4 digit
     # heights wide, as a phone photo frames them, and 0.3-0.8 wide, as the training lines were.
