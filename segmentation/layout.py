@@ -1238,6 +1238,12 @@ def _frame_tilt(ink: npt.NDArray[np.uint8]) -> float | None:
     return _direction(-math.degrees(math.atan2(dy, dx)))
 
 
+def _reading_order(atom: Atom) -> tuple[float, int]:
+    """Sort key of a line's atoms: left to right by their boxes' centres, then top to bottom.
+    Candidates are runs of consecutive atoms in this order, wherever the atoms were made."""
+    return atom.box.x + atom.box.width / 2.0, atom.box.y
+
+
 def _gap(a: Atom, b: Atom) -> int:
     """Horizontal gap from atom ``a`` to ``b`` (negative when they overlap)."""
     return max(a.box.x, b.box.x) - min(a.box.right, b.box.right)
@@ -1493,7 +1499,7 @@ def _layout(
             min_area=min_piece_area * line_height**2,
         )
     ]
-    atoms.sort(key=lambda t: (t.box.x + t.box.width / 2.0, t.box.y))
+    atoms.sort(key=_reading_order)
     candidates = _candidates(
         atoms, inverse, line_height=line_height, scale=scale, source_shape=source_shape,
         max_atoms=max_atoms, max_width_ratio=max_width_ratio, max_merge_gap=max_merge_gap,
@@ -1571,7 +1577,7 @@ def cut_atoms(
         atoms += pieces
     if len(atoms) == len(layout.atoms):
         return layout
-    atoms.sort(key=lambda t: (t.box.x + t.box.width / 2.0, t.box.y))
+    atoms.sort(key=_reading_order)
     cut = replace(layout, atoms=tuple(atoms))
     return widen_candidates(cut, max_atoms=max_atoms, max_width_ratio=max_width_ratio, max_merge_gap=max_merge_gap)
 
