@@ -54,6 +54,7 @@ __all__ = [
     "ensemble_log_likelihoods",
     "frames",
     "load_line_ensemble",
+    "log_mean_exp",
     "read_lines",
     "save_line_checkpoint",
     "write_line_ensemble",
@@ -520,13 +521,17 @@ def ensemble_log_likelihoods(log_probs: Sequence[npt.NDArray[np.float64]], texts
     :func:`ctc_log_likelihoods` as it is. Returns float64 (len(texts),).
     """
     each = np.array([ctc_log_likelihoods(lp, texts) for lp in log_probs], np.float64).reshape(len(log_probs), len(texts))
-    if len(log_probs) == 1:
-        return each[0]
-    top = each.max(axis=0)
-    # A text impossible under every model (too long for the line) stays impossible, not NaN.
+    return each[0] if len(log_probs) == 1 else log_mean_exp(each)
+
+
+def log_mean_exp(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """log(mean(exp(values))) over the first axis, computed stably: an even mixture of the
+    models whose log-probabilities ``values`` stacks (models first). -inf in every model (a
+    text too long for the line) stays -inf, not NaN."""
+    top = values.max(axis=0)
     shift = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(divide="ignore"):
-        return shift + np.log(np.exp(each - shift).mean(axis=0))
+        return shift + np.log(np.exp(values - shift).mean(axis=0))
 
 
 def ctc_alignment(log_probs: npt.NDArray[np.float64], text: str) -> list[tuple[int, int]] | None:

@@ -25,6 +25,7 @@ from classifier.line_model import (
     ensemble_candidates,
     ensemble_log_likelihoods,
     load_line_ensemble,
+    log_mean_exp,
 )
 from classifier.model import CLASSES, NOT_A_DIGIT
 from classifier.predict import CheckpointError, DigitClassifier, digit_probabilities
@@ -604,8 +605,7 @@ class Recognizer:
         # models trained alike: the shipped three).
         first = self.lines.readers[0]
         alike = np.stack([lp for lp in log_probs if lp.shape == log_probs[0].shape])
-        top = alike.max(axis=0)
-        spans = ctc_alignment(top + np.log(np.exp(alike - top).mean(axis=0)), text)
+        spans = ctc_alignment(log_mean_exp(alike), text)
         if spans is None or len(spans) < 2:
             return layout
         stride = first.model.stride  # frame f covers columns [f * stride, (f + 1) * stride)
