@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Literal, cast
 
 import cv2
@@ -102,16 +103,53 @@ BACKGROUND_KERNEL = 63
 STROKE_MARGIN = 2.5
 
 
+@lru_cache(maxsize=64)
+def _disc_rectangles(size: int) -> tuple[npt.NDArray[np.uint8], ...] | None:
+    """OpenCV's ``size`` px elliptic structuring element as the union of centred rectangles, one
+    per half-width its rows take (for each, the band of rows at least that wide); None where the
+    ellipse is not symmetric about its centre (an even ``size``)."""
+    if size % 2 == 0:
+        return None
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    centre = size // 2
+    half = {row - centre: centre - int(np.flatnonzero(disc[row])[0]) for row in range(size) if disc[row].any()}
+    union = np.zeros_like(disc)
+    rectangles = []
+    for width in sorted(set(half.values())):
+        band = max(abs(dy) for dy, w in half.items() if w >= width)
+        union[centre - band : centre + band + 1, centre - width : centre + width + 1] = 1
+        rectangle = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * width + 1, 2 * band + 1))
+        rectangles.append(cast("npt.NDArray[np.uint8]", rectangle))
+    return tuple(rectangles) if np.array_equal(union, disc) else None
+
+
+def _disc_open(image: npt.NDArray[np.uint8], size: int) -> npt.NDArray[np.uint8]:
+    """``cv2.morphologyEx(image, MORPH_OPEN, <size px ellipse>)``, the same pixels: erosion and
+    dilation by a union of shapes are the minimum and maximum of those by each (the image's
+    outside never counts, for either), and OpenCV's rectangles are separable, where its ellipse
+    costs its area at every pixel (an opening of a 5-digit photo 0.48 -> 0.30 ms)."""
+    rectangles = _disc_rectangles(size)
+    if rectangles is None:
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+        return cast("npt.NDArray[np.uint8]", cv2.morphologyEx(image, cv2.MORPH_OPEN, disc))
+    eroded = cv2.erode(image, rectangles[0])
+    for rectangle in rectangles[1:]:
+        cv2.min(eroded, cv2.erode(image, rectangle), dst=eroded)
+    opened = cv2.dilate(eroded, rectangles[0])
+    for rectangle in rectangles[1:]:
+        cv2.max(opened, cv2.dilate(eroded, rectangle), dst=opened)
+    return cast("npt.NDArray[np.uint8]", opened)
+
+
 def _opening(image: npt.NDArray[np.uint8], size: int, *, extend: bool) -> npt.NDArray[np.uint8]:
     """Grey opening by a ``size`` px disc; with ``extend``, the image's edges extended outwards
     first: OpenCV extends each of the two passes on its own, which leaves a shadow's slope under
     the opening near an edge (by up to the slope times the disc's radius)."""
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     if not extend:
-        return cv2.morphologyEx(image, cv2.MORPH_OPEN, kernel).astype(np.uint8, copy=False)
+        return _disc_open(image, size)
     pad = size // 2 + 1
-    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    return cv2.morphologyEx(padded, cv2.MORPH_OPEN, kernel)[pad:-pad, pad:-pad].astype(np.uint8, copy=False)
+    padded = cast("npt.NDArray[np.uint8]", cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE))
+    return _disc_open(padded, size)[pad:-pad, pad:-pad]
 
 
 def _subtract_opening(ink: npt.NDArray[np.uint8], size: int, *, extend: bool = False) -> npt.NDArray[np.uint8]:

@@ -346,3 +346,17 @@ def test_ink_polarity_under_a_shadow_that_splits_the_page_in_half() -> None:
     light[300:320, 390:420] = 250
     assert ink_is_dark(page)
     assert not ink_is_dark(light)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 9, 15, 16, 17, 31, 37, 63])
+def test_the_disc_opening_is_opencvs_ellipse_opening_pixel_for_pixel(size: int) -> None:
+    # The background opening runs as rectangles for speed; it must stay OpenCV's ellipse opening
+    # exactly, on images smaller and larger than the disc, at their edges too.
+    module = importlib.import_module("segmentation.binarize")
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    rng = np.random.default_rng(size)
+    for shape in [(1, 1), (3, 50), (size, size + 1), (40, 90), (123, 77)]:
+        smooth = cv2.GaussianBlur(rng.integers(0, 256, shape, dtype=np.uint8), (0, 0), 2.0)
+        for image in (rng.integers(0, 256, shape, dtype=np.uint8), smooth):
+            expected = cv2.morphologyEx(image, cv2.MORPH_OPEN, disc)
+            assert np.array_equal(module._disc_open(image, size), expected), (size, shape)
