@@ -25,6 +25,14 @@ Method = Literal["auto", "otsu", "sauvola"]
 
 #: Below this spread of gray levels (robust range, 0-255) an image holds no writing.
 MIN_CONTRAST = 24.0
+#: Faint writing on a clean page spans less than MIN_CONTRAST: a light pencil, faded ink, an
+#: over-exposed photo. It counts where its spread is at least MIN_FAINT, FAINT_SNR times the
+#: paper's pixel noise (the 0.5-99.5 % spread of noise alone is about 5 times it), and its edges
+#: sharp: the page less its 5 x 5 mean reaches FAINT_EDGE of the spread, which the soft edge of a
+#: stain, a shadow or a fold in the paper does not (see _faint_writing).
+MIN_FAINT = 12.0
+FAINT_SNR = 8.0
+FAINT_EDGE = 0.15
 #: How many pixels (the darkest, and the lightest) a second look at a page's range takes for
 #: writing (see :func:`is_blank`): the tests' 5-digit numbers 20 px tall have 200-250 px of ink.
 BLANK_TAIL = 40
@@ -72,15 +80,18 @@ def _tail_level(values: npt.NDArray[np.uint8], tail: int) -> int:
     return 255 - int(np.searchsorted(above, tail, side="right"))
 
 
-def is_blank(gray: npt.NDArray[np.uint8]) -> bool:
+def is_blank(gray: npt.NDArray[np.uint8], *, faint: bool = True) -> bool:
     """True when the image has too little contrast to hold any writing: its gray levels' range
     without the darkest and lightest 0.5 % is under ``MIN_CONTRAST``, and, once a 3 x 3 blur has
     evened out pixel noise, its darkest and lightest ``BLANK_TAIL`` px stand under
     ``MIN_CONTRAST`` beyond that range. The second look finds writing that covers far less than
     0.5 % of a page (a number small in a phone photo), and not the paper's own grain, whose
-    most extreme pixels stand close to its 0.5 % range."""
+    most extreme pixels stand close to its 0.5 % range. With ``faint``, a range under
+    ``MIN_CONTRAST`` still holds writing where it is faint writing on a clean page (see
+    :data:`MIN_FAINT`): a light pencil, faded ink, an over-exposed photo."""
     lo, hi = np.percentile(gray, [0.5, 99.5])
-    if float(hi - lo) >= MIN_CONTRAST:
+    spread = float(hi - lo)
+    if spread >= MIN_CONTRAST or (faint and _faint_writing(gray, spread)):
         return False
     smooth = np.asarray(cv2.blur(gray, (3, 3)), np.uint8) if min(gray.shape) >= 3 else gray
     if 2 * BLANK_TAIL >= smooth.size:
@@ -88,6 +99,26 @@ def is_blank(gray: npt.NDArray[np.uint8]) -> bool:
     darkest = 255 - _tail_level(np.asarray(cv2.bitwise_not(smooth), np.uint8), BLANK_TAIL)
     lightest = _tail_level(smooth, BLANK_TAIL)
     return max(float(lo) - darkest, lightest - float(hi)) < MIN_CONTRAST
+
+
+def _faint_writing(gray: npt.NDArray[np.uint8], spread: float) -> bool:
+    """Whether a page whose gray levels spread ``spread`` (0.5 to 99.5 %, under
+    ``MIN_CONTRAST``) holds faint writing: a spread of at least ``MIN_FAINT`` that is ``FAINT_SNR``
+    times the paper's pixel noise or more, with sharp edges (``FAINT_EDGE``).
+
+    Both measured on the page less its 5 x 5 mean: the noise as the median distance from it
+    (robust: the writing is a small part of the page), the edges as its 99.5th percentile,
+    which faded photos of handwritten digits reach at a fifth to a third of their spread, and
+    a soft stain, shadow or fold in the paper, noise-free, at under a tenth."""
+    if spread < MIN_FAINT or min(gray.shape) < 5:
+        return False
+    source = gray.astype(np.float32)
+    residual = np.abs(source - cv2.blur(source, (5, 5)))
+    # The statistics on at most ~250 000 px: a phone photo has millions.
+    step = max(1, int(math.sqrt(gray.size / 250_000)))
+    sample = residual[::step, ::step]
+    noise = 1.4826 * float(np.median(sample))
+    return spread >= FAINT_SNR * noise and float(np.percentile(sample, 99.5)) >= FAINT_EDGE * spread
 
 
 #: Largest background-opening kernel (px) run at full resolution. An opening's cost grows with its
@@ -530,7 +561,9 @@ def _binarize(gray: npt.NDArray[np.uint8], method: Method, dark_ink: bool, windo
             method = "sauvola"
     if method == "sauvola":
         flat = _flatten_background(ink, win)
-        if is_blank(flat):
+        # Faint writing is not sought here: under a shadow (the page flattened), what is left of
+        # it reads as fragments, and a flattened page's paper is at 0, its noise cut off below.
+        if is_blank(flat, faint=False):
             return np.zeros(gray.shape, bool)
         # Sauvola on the flattened image, confirmed by a global Otsu level to avoid paper texture.
         local = flat > sauvola_threshold(flat, win | 1)

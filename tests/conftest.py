@@ -152,3 +152,23 @@ def on_a_big_page(
 @pytest.fixture()
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def soft_marks(depth: float, seed: int) -> list[np.ndarray]:
+    """Blank pages (300 x 800, paper at 230) with a soft mark ``depth`` gray levels deep (a stain,
+    a smaller one, a fold, a shaded corner), each clean, with pixel noise, and as JPEGs."""
+    ys, xs = np.mgrid[0:300, 0:800].astype(np.float64)
+    marks = (
+        np.exp(-(((xs - 500) / 60) ** 2 + ((ys - 150) / 40) ** 2)),
+        np.exp(-(((xs - 300) / 25) ** 2 + ((ys - 120) / 25) ** 2)),
+        np.exp(-(((xs - 400) / 6) ** 2)),
+        np.clip(1 - np.hypot(xs, ys) / 250, 0, 1),
+    )
+    rng = np.random.default_rng(seed)
+    pages = []
+    for mark in marks:
+        for noise, quality in ((0.0, 95), (1.0, 90), (2.0, 60), (0.0, 30)):
+            page = np.clip(230 - depth * mark + rng.normal(0, noise, mark.shape), 0, 255).astype(np.uint8)
+            encoded = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, quality])[1]
+            pages.append(cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE))
+    return pages
