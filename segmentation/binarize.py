@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Literal, cast
 
@@ -56,14 +57,14 @@ def ink_is_dark(gray: npt.NDArray[np.uint8]) -> bool:
     """True for dark ink on light paper: paper is most of the page, so it sits on the median's
     side. Where a global threshold splits the page near half and half (``AMBIGUOUS_SPLIT``), it
     split the paper's own shading, not ink from paper: the ink is then what stands out twice as
-    far (its ``BLANK_TAIL`` px) from a fifth of the page around it as the other side does."""
+    far (its ``BLANK_TAIL`` px) from the paper's level around it (:func:`_local_median`) as the
+    other side does."""
     threshold, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     light = float((gray > threshold).mean())
     tail = min(BLANK_TAIL, gray.size // 4)
     if abs(light - 0.5) >= AMBIGUOUS_SPLIT or tail < 1:
         return light >= 0.5
-    window = max(3, min(gray.shape) // 5) | 1
-    around = cv2.blur(gray, (window, window))
+    around = _local_median(gray)
     darker, lighter = (np.asarray(cv2.subtract(a, b), np.uint8) for a, b in ((around, gray), (gray, around)))
     darkest, lightest = _tail_level(darker, tail), _tail_level(lighter, tail)
     # Bold writing over much of a shaded page makes the paper beside it stand out as far: there
@@ -71,6 +72,37 @@ def ink_is_dark(gray: npt.NDArray[np.uint8]) -> bool:
     if max(darkest, lightest) < 2 * min(darkest, lightest):
         return light >= 0.5
     return darkest > lightest
+
+
+#: Side (px) of the copy :func:`_local_median` takes its median on: OpenCV's median filter is fast
+#: up to a 255 px window, and seconds at a 1 200 px one.
+_MEDIAN_SIDE = 127
+
+
+def _local_median(gray: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """The paper's level around each pixel: the median over a window as wide as the image's
+    shorter side, uint8 (H, W). Ink, a small part of any window that wide, does not move a
+    median, where it pulls a mean toward it. Taken on a copy whose shorter side is at most
+    ``_MEDIAN_SIDE`` px: the paper's light changes slowly."""
+
+    def median(small: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        return cast("npt.NDArray[np.uint8]", cv2.medianBlur(small, max(3, min(small.shape) | 1)))
+
+    return _at_scale(gray, min(1.0, _MEDIAN_SIDE / min(gray.shape)), median)
+
+
+def _at_scale(
+    image: npt.NDArray[np.uint8], factor: float, smooth: Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.uint8]]
+) -> npt.NDArray[np.uint8]:
+    """``smooth`` (a filter whose output changes slowly, uint8 (h, w) in and out) of ``image`` run
+    on a copy shrunk by ``factor`` (area-averaged) and scaled back up (bilinear); at a ``factor``
+    of 1 or more, on ``image`` itself."""
+    if factor >= 1.0:
+        return smooth(image)
+    height, width = image.shape
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA).astype(np.uint8, copy=False)
+    return cv2.resize(smooth(small), (width, height), interpolation=cv2.INTER_LINEAR).astype(np.uint8, copy=False)
 
 
 def _tail_level(values: npt.NDArray[np.uint8], tail: int) -> int:
@@ -185,16 +217,11 @@ def _opening(image: npt.NDArray[np.uint8], size: int, *, extend: bool) -> npt.ND
 
 def _subtract_opening(ink: npt.NDArray[np.uint8], size: int, *, extend: bool = False) -> npt.NDArray[np.uint8]:
     """``ink`` less its opening by a ``size`` px disc (the paper's own level)."""
-    height, width = ink.shape
     if size <= BACKGROUND_KERNEL:
         background = _opening(ink, size, extend=extend)
     else:
-        factor = (BACKGROUND_KERNEL // 2) / size
-        small = cv2.resize(
-            ink, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA
-        ).astype(np.uint8, copy=False)
-        opened = _opening(small, BACKGROUND_KERNEL // 2 | 1, extend=extend)
-        background = cv2.resize(opened, (width, height), interpolation=cv2.INTER_LINEAR).astype(np.uint8, copy=False)
+        factor, shrunk = (BACKGROUND_KERNEL // 2) / size, BACKGROUND_KERNEL // 2 | 1
+        background = _at_scale(ink, factor, lambda small: _opening(small, shrunk, extend=extend))
     return cv2.subtract(ink, background).astype(np.uint8, copy=False)
 
 

@@ -172,3 +172,12 @@ def soft_marks(depth: float, seed: int) -> list[np.ndarray]:
             encoded = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, quality])[1]
             pages.append(cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE))
     return pages
+
+
+def shaded(line: np.ndarray, contrast: float, shadow: float, rng: np.random.Generator) -> np.ndarray:
+    """A generated line (dark ink) written ``contrast`` gray levels under paper at 235, under a
+    shadow darkening it by up to ``shadow`` levels from left to right, with pixel noise (std 1)."""
+    paper = float(np.median(line))
+    ink = (paper - line.astype(np.float64)) / max(paper - float(line.min()), 1.0)
+    shade = np.linspace(0, shadow, line.shape[1])[None, :]
+    return np.clip(np.round(235 - shade - contrast * ink + rng.normal(0, 1.0, line.shape)), 0, 255).astype(np.uint8)

@@ -9,7 +9,7 @@ import pytest
 from datasets.synth import LineGenerator, SynthConfig
 from segmentation import binarize, faint_grid, ink_is_dark, is_blank, writing_region
 from segmentation.binarize import MIN_CONTRAST, MIN_FAINT, PAPER_MARGIN
-from tests.conftest import PAGE_CORNER, on_a_big_page, soft_marks
+from tests.conftest import PAGE_CORNER, on_a_big_page, shaded, soft_marks
 
 
 def _page(dark_ink: bool = True, gradient: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -373,6 +373,19 @@ def test_stains_and_folds_fainter_than_min_contrast_stay_blank(depth: float) -> 
         if k % 4 != 2:
             assert is_blank(page)
             assert not binarize(page).any()
+
+
+@pytest.mark.parametrize(("contrast", "shadow"), [(30.0, 60.0), (30.0, 100.0), (60.0, 100.0)])
+def test_ink_polarity_of_pale_writing_under_a_strong_shadow(mnist_test, contrast: float, shadow: float) -> None:  # type: ignore[no-untyped-def]
+    # The shadow splits the page near half and half; a mean of a pixel's surroundings, darkened by
+    # thick strokes, left the paper beside them standing out nearly as far as the ink, and pale
+    # writing was taken for light ink on dark paper (then read as fragments).
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated"), seed=41)
+    rng = np.random.default_rng(41)
+    for text in ("90210", "31337", "64508", "72196"):
+        page = shaded(gen.line(text).image, contrast, shadow, rng)
+        assert ink_is_dark(page)
+        assert not ink_is_dark(255 - page)
 
 
 def test_ink_polarity_under_a_shadow_that_splits_the_page_in_half() -> None:

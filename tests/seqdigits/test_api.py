@@ -26,7 +26,7 @@ from seqdigits import (
     WeightsError,
 )
 from seqdigits.recognizer import MAX_LINE_DIGITS
-from tests.conftest import PAGE_CORNER, broken_digits, on_a_big_page, png_bytes, soft_marks
+from tests.conftest import PAGE_CORNER, broken_digits, on_a_big_page, png_bytes, shaded, soft_marks
 
 SEPARATED = SynthConfig(gap="separated", height=(48, 60))
 
@@ -441,6 +441,17 @@ def test_faint_writing_on_a_clean_page_reads(recognizer, mnist_test) -> None:  #
         pixels = np.clip(np.round(faint), 0, 255).astype(np.uint8)
         encoded = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 90])[1]
         assert recognizer.read(encoded.tobytes()).text == text
+
+
+def test_pale_writing_under_a_strong_shadow_reads(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    # A pencil 30-60 gray levels under the paper, a shadow of 60-100 across the line: read as
+    # light ink on dark paper, it came out as fragments ("31118410" for "90210").
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated"), seed=41)
+    rng = np.random.default_rng(41)
+    for text in ("90210", "31337", "64508", "72196"):
+        line = gen.line(text).image
+        for contrast, shadow in ((30.0, 100.0), (60.0, 60.0)):
+            assert recognizer.read(shaded(line, contrast, shadow, rng)).text == text
 
 
 def test_stains_and_folds_fainter_than_min_contrast_read_empty(recognizer) -> None:  # type: ignore[no-untyped-def]
