@@ -388,6 +388,18 @@ def test_ink_polarity_of_pale_writing_under_a_strong_shadow(mnist_test, contrast
         assert not ink_is_dark(255 - page)
 
 
+@pytest.mark.parametrize(("contrast", "shadow"), [(16.0, 60.0), (18.0, 100.0)])
+def test_faint_writing_under_a_shadow_is_found(mnist_test, contrast: float, shadow: float) -> None:  # type: ignore[no-untyped-def]
+    # Under a shadow the page is flattened first, and the flattened page's spread, under
+    # MIN_CONTRAST, was taken for blank paper.
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated"), seed=41)
+    rng = np.random.default_rng(41)
+    for text in ("90210", "31337", "64508", "72196"):
+        line = gen.line(text).image
+        ink, bold = binarize(shaded(line, contrast, shadow, rng)), binarize(line)
+        assert (ink & bold).sum() >= 0.9 * bold.sum() and (ink & ~bold).sum() <= 0.05 * bold.sum()
+
+
 def test_ink_polarity_under_a_shadow_that_splits_the_page_in_half() -> None:
     # A global threshold splits the shading; what stands out from its surroundings is the ink.
     page = np.clip(np.linspace(150, 220, 800)[None, :] + np.zeros((600, 1)), 0, 255).astype(np.uint8)
