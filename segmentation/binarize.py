@@ -125,16 +125,24 @@ def is_blank(gray: npt.NDArray[np.uint8], *, faint: bool = True) -> bool:
     most extreme pixels stand close to its 0.5 % range. With ``faint``, a range under
     ``MIN_CONTRAST`` still holds writing where it is faint writing on a clean page (see
     :data:`MIN_FAINT`): a light pencil, faded ink, an over-exposed photo."""
+    return _contrast(gray, FAINT_SNR if faint else None) == "blank"
+
+
+def _contrast(gray: npt.NDArray[np.uint8], faint_snr: float | None) -> Literal["blank", "faint", "writing"]:
+    """:func:`is_blank`'s verdict, and whether what is written is faint writing (a spread under
+    ``MIN_CONTRAST``) sought at ``faint_snr`` times the noise (None: not sought)."""
     lo, hi = np.percentile(gray, [0.5, 99.5])
     spread = float(hi - lo)
-    if spread >= MIN_CONTRAST or (faint and _faint_writing(gray, spread, FAINT_SNR)):
-        return False
+    if spread >= MIN_CONTRAST:
+        return "writing"
+    if faint_snr is not None and _faint_writing(gray, spread, faint_snr):
+        return "faint"
     smooth = np.asarray(cv2.blur(gray, (3, 3)), np.uint8) if min(gray.shape) >= 3 else gray
     if 2 * BLANK_TAIL >= smooth.size:
-        return True
+        return "blank"
     darkest = 255 - _tail_level(np.asarray(cv2.bitwise_not(smooth), np.uint8), BLANK_TAIL)
     lightest = _tail_level(smooth, BLANK_TAIL)
-    return max(float(lo) - darkest, lightest - float(hi)) < MIN_CONTRAST
+    return "writing" if max(float(lo) - darkest, lightest - float(hi)) >= MIN_CONTRAST else "blank"
 
 
 def _faint_writing(gray: npt.NDArray[np.uint8], spread: float, snr: float) -> bool:
@@ -592,15 +600,15 @@ def _binarize(gray: npt.NDArray[np.uint8], method: Method, dark_ink: bool, windo
             method = "sauvola"
     if method == "sauvola":
         flat = _flatten_background(ink, win)
-        lo, hi = np.percentile(flat, [0.5, 99.5])
-        faint = float(hi - lo) < MIN_CONTRAST and _faint_writing(flat, float(hi - lo), FLAT_FAINT_SNR)
-        if not faint and is_blank(flat, faint=False):
+        contrast = _contrast(flat, FLAT_FAINT_SNR)
+        if contrast == "blank":
             return np.zeros(gray.shape, bool)
-        # Sauvola on the flattened image, confirmed by a global Otsu level to avoid paper texture
-        # (and by half the least contrast writing can have: faint writing's where it was found).
+        # Sauvola on the flattened image, confirmed by a global Otsu level to avoid paper texture,
+        # and by half the least contrast writing has (MIN_FAINT's where faint writing was found).
         local = flat > sauvola_threshold(flat, win | 1)
         level, _ = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        result = local & (flat > max(0.5 * level, 0.5 * (MIN_FAINT if faint else MIN_CONTRAST)))
+        least = MIN_FAINT if contrast == "faint" else MIN_CONTRAST
+        result = local & (flat > max(0.5 * level, 0.5 * least))
     # A page that is mostly "ink" was mis-thresholded paper texture, not writing.
     if result.mean() > 0.5:
         return np.zeros(gray.shape, bool)
