@@ -154,9 +154,10 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def soft_marks(depth: float, seed: int) -> list[np.ndarray]:
+def soft_marks(depth: float, seed: int) -> list[tuple[float, np.ndarray]]:
     """Blank pages (300 x 800, paper at 230) with a soft mark ``depth`` gray levels deep (a stain,
-    a smaller one, a fold, a shaded corner), each clean, with pixel noise, and as JPEGs."""
+    a smaller one, a fold, a shaded corner), each clean, with pixel noise and as JPEGs: (the
+    noise's std, the page)."""
     ys, xs = np.mgrid[0:300, 0:800].astype(np.float64)
     marks = (
         np.exp(-(((xs - 500) / 60) ** 2 + ((ys - 150) / 40) ** 2)),
@@ -170,14 +171,17 @@ def soft_marks(depth: float, seed: int) -> list[np.ndarray]:
         for noise, quality in ((0.0, 95), (1.0, 90), (2.0, 60), (0.0, 30)):
             page = np.clip(230 - depth * mark + rng.normal(0, noise, mark.shape), 0, 255).astype(np.uint8)
             encoded = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, quality])[1]
-            pages.append(cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE))
+            pages.append((noise, cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE)))
     return pages
 
 
-def shaded(line: np.ndarray, contrast: float, shadow: float, rng: np.random.Generator) -> np.ndarray:
-    """A generated line (dark ink) written ``contrast`` gray levels under paper at 235, under a
-    shadow darkening it by up to ``shadow`` levels from left to right, with pixel noise (std 1)."""
+def faded(
+    line: np.ndarray, contrast: float, rng: np.random.Generator, *, shadow: float = 0.0, noise: float = 1.0
+) -> np.ndarray:
+    """A generated line (uint8, dark ink) as pale writing: its ink ``contrast`` gray levels under
+    paper at 235, under a shadow darkening the page by up to ``shadow`` levels from left to right,
+    with pixel noise of std ``noise``."""
     paper = float(np.median(line))
     ink = (paper - line.astype(np.float64)) / max(paper - float(line.min()), 1.0)
     shade = np.linspace(0, shadow, line.shape[1])[None, :]
-    return np.clip(np.round(235 - shade - contrast * ink + rng.normal(0, 1.0, line.shape)), 0, 255).astype(np.uint8)
+    return np.clip(np.round(235 - shade - contrast * ink + rng.normal(0, noise, line.shape)), 0, 255).astype(np.uint8)

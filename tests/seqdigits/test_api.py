@@ -26,7 +26,7 @@ from seqdigits import (
     WeightsError,
 )
 from seqdigits.recognizer import MAX_LINE_DIGITS
-from tests.conftest import PAGE_CORNER, broken_digits, on_a_big_page, png_bytes, shaded, soft_marks
+from tests.conftest import PAGE_CORNER, broken_digits, faded, on_a_big_page, png_bytes, soft_marks
 
 SEPARATED = SynthConfig(gap="separated", height=(48, 60))
 
@@ -435,11 +435,7 @@ def test_faint_writing_on_a_clean_page_reads(recognizer, mnist_test) -> None:  #
     gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SynthConfig(gap="separated"), seed=41)
     rng = np.random.default_rng(41)
     for text in ("90210", "31337", "64508", "72196"):
-        line = gen.line(text).image.astype(np.float64)
-        paper = float(np.median(line))
-        faint = 225 - 14 * (paper - line) / (paper - line.min()) + rng.normal(0, 1.0, line.shape)
-        pixels = np.clip(np.round(faint), 0, 255).astype(np.uint8)
-        encoded = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 90])[1]
+        encoded = cv2.imencode(".jpg", faded(gen.line(text).image, 14.0, rng), [cv2.IMWRITE_JPEG_QUALITY, 90])[1]
         assert recognizer.read(encoded.tobytes()).text == text
 
 
@@ -452,14 +448,14 @@ def test_pale_writing_under_a_strong_shadow_reads(recognizer, mnist_test) -> Non
     for text in ("90210", "31337", "64508", "72196"):
         line = gen.line(text).image
         for contrast, shadow in ((30.0, 100.0), (60.0, 60.0), (16.0, 60.0)):
-            assert recognizer.read(shaded(line, contrast, shadow, rng)).text == text
+            assert recognizer.read(faded(line, contrast, rng, shadow=shadow)).text == text
 
 
 def test_stains_and_folds_fainter_than_min_contrast_read_empty(recognizer) -> None:  # type: ignore[no-untyped-def]
     # As faint as faint writing, which is read, but soft: no digit is read in them.
     for depth in (10.0, 16.0, 22.0):
         for seed in (5, 6):
-            assert all(recognizer.read(page).text == "" for page in soft_marks(depth, seed))
+            assert all(recognizer.read(page).text == "" for _, page in soft_marks(depth, seed))
 
 
 def test_a_blank_printed_field_reads_empty(recognizer) -> None:  # type: ignore[no-untyped-def]
