@@ -8,7 +8,7 @@ passing classifier scores to :func:`decode`.
 import numpy as np
 import numpy.typing as npt
 
-from segmentation.binarize import binarize, faint_grid, ink_is_dark, is_blank, sauvola_threshold, writing_region
+from segmentation.binarize import binarize, faint_grid, ink_is_dark, is_blank, sauvola_threshold, shrunk, writing_region
 from segmentation.decode import (
     MAX_DIGITS,
     Token,
@@ -65,6 +65,7 @@ __all__ = [
     "remove_specks",
     "sauvola_threshold",
     "segment_digits",
+    "shrunk",
     "widen_candidates",
     "writing_region",
 ]

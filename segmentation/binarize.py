@@ -19,6 +19,7 @@ __all__ = [
     "ink_is_dark",
     "is_blank",
     "sauvola_threshold",
+    "shrunk",
     "writing_region",
 ]
 
@@ -104,9 +105,15 @@ def _at_scale(
     if factor >= 1.0:
         return smooth(image)
     height, width = image.shape
+    smoothed = smooth(shrunk(image, factor))
+    return cv2.resize(smoothed, (width, height), interpolation=cv2.INTER_LINEAR).astype(np.uint8, copy=False)
+
+
+def shrunk(image: npt.NDArray[np.uint8], factor: float) -> npt.NDArray[np.uint8]:
+    """``image`` (uint8 (H, W)) scaled by ``factor`` < 1, area-averaged, at least 1 px each way."""
+    height, width = image.shape
     size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA).astype(np.uint8, copy=False)
-    return cv2.resize(smooth(small), (width, height), interpolation=cv2.INTER_LINEAR).astype(np.uint8, copy=False)
+    return cast("npt.NDArray[np.uint8]", cv2.resize(image, size, interpolation=cv2.INTER_AREA))
 
 
 def _tail_level(values: npt.NDArray[np.uint8], tail: int) -> int:
@@ -232,8 +239,8 @@ def _subtract_opening(ink: npt.NDArray[np.uint8], size: int, *, extend: bool = F
     if size <= BACKGROUND_KERNEL:
         background = _opening(ink, size, extend=extend)
     else:
-        factor, shrunk = (BACKGROUND_KERNEL // 2) / size, BACKGROUND_KERNEL // 2 | 1
-        background = _at_scale(ink, factor, lambda small: _opening(small, shrunk, extend=extend))
+        factor, kernel = (BACKGROUND_KERNEL // 2) / size, BACKGROUND_KERNEL // 2 | 1
+        background = _at_scale(ink, factor, lambda small: _opening(small, kernel, extend=extend))
     return cv2.subtract(ink, background).astype(np.uint8, copy=False)
 
 

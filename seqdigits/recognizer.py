@@ -45,6 +45,7 @@ from segmentation import (
     one_stroke,
     parse_pattern,
     propose_lines,
+    shrunk,
     widen_candidates,
     writing_region,
 )
@@ -186,7 +187,7 @@ class Recognizer:
         decoded = max(gray.shape) / max(height, width)
         shrink = min(1.0, self.max_side / max(gray.shape))
         if shrink < 1.0:
-            gray = _shrunk(gray, shrink)
+            gray = shrunk(gray, shrink)
         scale = decoded * shrink
         # Big writing (a phone photo of a door number) is brought down to about the size of the
         # training lines: the same cuts, crops that downscale as MNIST's did, and far less work.
@@ -194,7 +195,7 @@ class Recognizer:
         # or fewer to binarize and search for rules, and writing tall enough to need shrinking
         # is still tall enough to measure there.
         coarse = min(1.0, _MEASURE_SIDE / max(gray.shape))
-        copy = gray if coarse == 1.0 else _shrunk(gray, coarse)
+        copy = gray if coarse == 1.0 else shrunk(gray, coarse)
         mask = binarize(copy)
         if coarse < 1.0 and not mask.any():
             # Writing a few px tall on the small copy can be too faint there to find; the page
@@ -218,7 +219,7 @@ class Recognizer:
         want = _ENLARGED_TO * coarse / line_height if line_height > 0 else 1.0
         if line_height > tall:
             factor = self.line_height / (line_height / coarse)
-            gray = _shrunk(gray, factor)
+            gray = shrunk(gray, factor)
             scale *= factor
         elif line_height / coarse < _SMALL_WRITING and not competes:
             # (A mark that may be a lone digit standing measures its width when turned.)
@@ -280,7 +281,7 @@ class Recognizer:
             decoded = source.shape[0] / height
         pixels = source[round(top * decoded) : round(bottom * decoded), round(left * decoded) : round(right * decoded)]
         factor = target / decoded
-        crop = _shrunk(pixels, factor) if factor < 1.0 else _enlarged(pixels, factor) if factor > 1.0 else pixels
+        crop = shrunk(pixels, factor) if factor < 1.0 else _enlarged(pixels, factor) if factor > 1.0 else pixels
         return np.ascontiguousarray(crop), crop.shape[0] / (bottom - top), (left, top, right - left, bottom - top)
 
     def _reading(
@@ -744,13 +745,6 @@ def read(
             _default = load_recognizer()
         recognizer = _default
     return recognizer.read(image, length=length, pattern=pattern, min_confidence=min_confidence)
-
-
-def _shrunk(gray: npt.NDArray[np.uint8], factor: float) -> npt.NDArray[np.uint8]:
-    """``gray`` scaled by ``factor`` < 1 (area interpolation), at least 1 px each way."""
-    h, w = gray.shape
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    return cast("npt.NDArray[np.uint8]", cv2.resize(gray, size, interpolation=cv2.INTER_AREA))
 
 
 def _enlarged(gray: npt.NDArray[np.uint8], factor: float) -> npt.NDArray[np.uint8]:
