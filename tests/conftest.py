@@ -154,25 +154,42 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def soft_marks(depth: float, seed: int) -> list[tuple[float, np.ndarray]]:
+def soft_marks(depth: float, seed: int) -> list[tuple[str, float, np.ndarray]]:
     """Blank pages (300 x 800, paper at 230) with a soft mark ``depth`` gray levels deep (a stain,
     a smaller one, a fold, a shaded corner), each clean, with pixel noise and as JPEGs: (the
-    noise's std, the page)."""
+    mark's name, the noise's std, the page)."""
     ys, xs = np.mgrid[0:300, 0:800].astype(np.float64)
-    marks = (
-        np.exp(-(((xs - 500) / 60) ** 2 + ((ys - 150) / 40) ** 2)),
-        np.exp(-(((xs - 300) / 25) ** 2 + ((ys - 120) / 25) ** 2)),
-        np.exp(-(((xs - 400) / 6) ** 2)),
-        np.clip(1 - np.hypot(xs, ys) / 250, 0, 1),
-    )
+    marks = {
+        "stain": np.exp(-(((xs - 500) / 60) ** 2 + ((ys - 150) / 40) ** 2)),
+        "small stain": np.exp(-(((xs - 300) / 25) ** 2 + ((ys - 120) / 25) ** 2)),
+        "fold": np.exp(-(((xs - 400) / 6) ** 2)),
+        "shaded corner": np.clip(1 - np.hypot(xs, ys) / 250, 0, 1),
+    }
     rng = np.random.default_rng(seed)
     pages = []
-    for mark in marks:
+    for name, mark in marks.items():
         for noise, quality in ((0.0, 95), (1.0, 90), (2.0, 60), (0.0, 30)):
             page = np.clip(230 - depth * mark + rng.normal(0, noise, mark.shape), 0, 255).astype(np.uint8)
             encoded = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, quality])[1]
-            pages.append((noise, cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE)))
+            pages.append((name, noise, cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE)))
     return pages
+
+
+def smudged(
+    line: np.ndarray, depth: float, rng: np.random.Generator, *, where: str = "below", noise: float = 1.0
+) -> np.ndarray:
+    """A generated line (uint8, dark ink on light paper) with as much paper again added
+    ``below`` it or to its ``right``, and there a soft smudge (a Gaussian blot about a digit's
+    height across, its centre ``depth`` gray levels darker), with pixel noise of std ``noise``."""
+    height, width = line.shape
+    paper = float(np.median(line))
+    grow = (height, 0) if where == "below" else (0, height)
+    page = np.pad(line.astype(np.float64), ((0, grow[0]), (0, grow[1])), constant_values=paper)
+    ys, xs = np.mgrid[0 : page.shape[0], 0 : page.shape[1]].astype(np.float64)
+    cy, cx = (1.5 * height, rng.uniform(0.2, 0.8) * width) if where == "below" else (0.5 * height, width + 0.5 * height)
+    sigma = height * rng.uniform(0.2, 0.3)
+    blot = np.exp(-(((xs - cx) / (1.2 * sigma)) ** 2 + ((ys - cy) / sigma) ** 2))
+    return np.clip(np.round(page - depth * blot + rng.normal(0, noise, page.shape)), 0, 255).astype(np.uint8)
 
 
 def faded(

@@ -26,7 +26,7 @@ from seqdigits import (
     WeightsError,
 )
 from seqdigits.recognizer import MAX_LINE_DIGITS
-from tests.conftest import PAGE_CORNER, broken_digits, faded, on_a_big_page, png_bytes, soft_marks
+from tests.conftest import PAGE_CORNER, broken_digits, faded, on_a_big_page, png_bytes, smudged, soft_marks
 
 SEPARATED = SynthConfig(gap="separated", height=(48, 60))
 
@@ -455,7 +455,18 @@ def test_stains_and_folds_fainter_than_min_contrast_read_empty(recognizer) -> No
     # As faint as faint writing, which is read, but soft: no digit is read in them.
     for depth in (10.0, 16.0, 22.0):
         for seed in (5, 6):
-            assert all(recognizer.read(page).text == "" for _, page in soft_marks(depth, seed))
+            assert all(recognizer.read(page).text == "" for _, _, page in soft_marks(depth, seed))
+
+
+def test_stains_and_smudges_as_dark_as_writing_are_not_read(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    # Soft-edged marks as dark as ink: a blank page with a stain read "0", a smudge below a
+    # number added a second line, "0".
+    for depth in (30.0, 60.0, 90.0):
+        assert all(recognizer.read(page).text == "" for name, _, page in soft_marks(depth, seed=6) if name != "fold")
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=43)
+    rng = np.random.default_rng(43)
+    for text in ("90210", "31337", "64508", "72196", "15073", "48226"):
+        assert recognizer.read(smudged(gen.line(text).image, 120.0, rng)).text == text
 
 
 def test_a_blank_printed_field_reads_empty(recognizer) -> None:  # type: ignore[no-untyped-def]
