@@ -532,6 +532,7 @@ def binarize(
     calls more than ``MAX_GLOBAL_INK`` of it ink. ``window``: Sauvola's
     odd window in pixels (default: a fifth of the shorter side of the image, or of the
     writing's region: see below). Returns bool (H, W), True on ink; all False for a blank page.
+    A mark with soft edges (a smudge, a stain, a shadow's edge: see ``SOFT_SLOPE``) is not ink.
 
     Without a ``window``, a page with much paper around the writing (a phone photo) is
     binarized twice: the whole page, then the writing's region (:func:`writing_region`) on its
@@ -595,8 +596,8 @@ def writing_region(mask: npt.NDArray[np.bool_], *, margin: float = PAPER_MARGIN)
 #: own tail). Measured on the marks of the old masks: ink in photos, blurred, faded, noisy or on
 #: 12 MP phone photos, rises 0.149-0.217 of its depth per px at the least (0.1st percentile, by
 #: set; shaded photos' rules and shadow edges along the border lower); a smudge's tip, where the
-#: writing's threshold cuts it, 0.04-0.084 at the most, and it keeps 0.4 and more of its depth
-#: beside it.
+#: writing's threshold cuts it, a median of 0.040-0.048 and 0.084 at the most, and it keeps 0.4
+#: and more of its depth beside it.
 SOFT_SLOPE = 0.1
 SOFT_PEAK = 0.2
 SOFT_TAIL = 0.2
