@@ -123,6 +123,18 @@ def _tail_level(values: npt.NDArray[np.uint8], tail: int) -> int:
     return 255 - int(np.searchsorted(above, tail, side="right"))
 
 
+def _floor_level(values: npt.NDArray[np.uint8], tail: int) -> int:
+    """The level that more than ``tail`` of ``values`` (uint8, any shape) stay at or under: the
+    ``tail + 1``-th lowest."""
+    return 255 - _tail_level(np.asarray(cv2.bitwise_not(values), np.uint8), tail)
+
+
+def _off_local_mean(source: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """How far each pixel of ``source`` (float32 (H, W)) lies from its 5 x 5 mean: a sharp edge
+    stands far off it, pixel noise a little, soft shading (a stain, a shadow, a fold) hardly."""
+    return np.abs(source - cv2.blur(source, (5, 5)))
+
+
 def is_blank(gray: npt.NDArray[np.uint8], *, faint: bool = True) -> bool:
     """True when the image has too little contrast to hold any writing: its gray levels' range
     without the darkest and lightest 0.5 % is under ``MIN_CONTRAST``, and, once a 3 x 3 blur has
@@ -147,7 +159,7 @@ def _contrast(gray: npt.NDArray[np.uint8], faint_snr: float | None) -> Literal["
     smooth = np.asarray(cv2.blur(gray, (3, 3)), np.uint8) if min(gray.shape) >= 3 else gray
     if 2 * BLANK_TAIL >= smooth.size:
         return "blank"
-    darkest = 255 - _tail_level(np.asarray(cv2.bitwise_not(smooth), np.uint8), BLANK_TAIL)
+    darkest = _floor_level(smooth, BLANK_TAIL)
     lightest = _tail_level(smooth, BLANK_TAIL)
     return "writing" if max(float(lo) - darkest, lightest - float(hi)) >= MIN_CONTRAST else "blank"
 
@@ -164,7 +176,7 @@ def _faint_writing(gray: npt.NDArray[np.uint8], spread: float, snr: float) -> bo
     if spread < MIN_FAINT or min(gray.shape) < 5:
         return False
     source = gray.astype(np.float32)
-    residual = np.abs(source - cv2.blur(source, (5, 5)))
+    residual = _off_local_mean(source)
     # The statistics on at most ~250 000 px: a phone photo has millions.
     step = max(1, int(math.sqrt(gray.size / 250_000)))
     sample = residual[::step, ::step]
@@ -620,7 +632,7 @@ def _without_soft_marks(ink: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_])
     height, width = mask.shape
     # No paper around a mark is lighter than the page's lightest (0.5 %): a mark that would not
     # stand on its tail even over that is ink, and needs no closer look (most of them).
-    lightest = 255.0 - _tail_level(np.asarray(cv2.bitwise_not(ink), np.uint8), max(1, ink.size // 200))
+    lightest = float(_floor_level(ink, max(1, ink.size // 200)))
     soft = []
     for label in range(1, count):
         x, y, w, h, area = (int(v) for v in stats[label])
@@ -670,7 +682,7 @@ def _without_soft_marks(ink: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_])
         edge = (mark & (inside <= 2.5)) | (~mark & (distance <= 2.0))
         if float(np.percentile(slope[edge], 90)) >= SOFT_SLOPE * depth:
             continue
-        residual = np.abs(source - cv2.blur(source, (5, 5)))[distance <= 2.0]
+        residual = _off_local_mean(source)[distance <= 2.0]
         if float(np.percentile(residual, 99)) < SOFT_PEAK * depth:
             soft.append(label)
     if not soft:
