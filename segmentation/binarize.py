@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from functools import lru_cache
@@ -544,7 +545,9 @@ def binarize(
     calls more than ``MAX_GLOBAL_INK`` of it ink. ``window``: Sauvola's
     odd window in pixels (default: a fifth of the shorter side of the image, or of the
     writing's region: see below). Returns bool (H, W), True on ink; all False for a blank page.
-    A mark with soft edges (a smudge, a stain, a shadow's edge: see ``SOFT_SLOPE``) is not ink.
+    A mark with soft edges (a smudge, a stain, a shadow's edge: see ``SOFT_SLOPE``) is not ink,
+    nor is a straight line down the page from its edge with writing beside it (a fold, a margin
+    line, the paper's edge: see ``PAGE_LINE_RATIO``), but where strokes cross it.
 
     Without a ``window``, a page with much paper around the writing (a phone photo) is
     binarized twice: the whole page, then the writing's region (:func:`writing_region`) on its
@@ -560,13 +563,23 @@ def binarize(
     if dark_ink is None:
         dark_ink = ink_is_dark(gray)
     result = _binarize(gray, method, dark_ink, window)
+    lines = _page_lines(result, PAGE_LINE_RATIO)
+    if lines:
+        result = _without_lines(result, lines)
     region = writing_region(result) if window is None else None
     if region is None:
         return result
     top, bottom, left, right = region
     writing = gray[top:bottom, left:right]
-    result[top:bottom, left:right] = False if is_blank(writing) else _binarize(writing, method, dark_ink, None)
-    return result
+    if is_blank(writing):
+        result[top:bottom, left:right] = False
+    else:
+        # A line too faint for the page's threshold may show on the region's, and run its height.
+        found = _binarize(writing, method, dark_ink, None)
+        own = _page_lines(found, REGION_LINE_RATIO)
+        result[top:bottom, left:right] = _without_lines(found, own) if own else found
+    # (Lines of the page found in the region again, where the page's threshold had parted them.)
+    return _without_lines(result, lines) if lines else result
 
 
 #: The most pixels a mark that is only noise has, however small the writing: no digit is drawn
@@ -736,3 +749,180 @@ def _binarize(gray: npt.NDArray[np.uint8], method: Method, dark_ink: bool, windo
     result = _without_soft_marks(ink, result)
     grid = faint_grid(flat if method == "sauvola" else ink, result)
     return result & ~grid if grid is not None else result
+
+
+#: A straight upright mark that runs down the page from one of its edges (a fold, a margin line,
+#: the paper's edge or the table beyond it) is no writing where it is at least PAGE_LINE_RATIO
+#: times as tall as every mark of the writing beside it: left in, it was measured as the
+#: writing's height (a thin bar votes where the digits are under a quarter of it), and the page
+#: was shrunk to bring it down to a digit's size. (Where the page was under about 3.5 times the
+#: writing's height, it was already left out, as a bar far taller than the writing.) It starts
+#: within PAGE_LINE_MARGIN of the page's height of the top or the bottom, or off a side, and may
+#: end short of the other edge: where the table beyond the paper grows wider than a stroke it is
+#: background, and only its narrow end is ink. The threshold may part it where it crosses the
+#: writing: two pieces, from the top and from the bottom, whose sides carried on meet, are one.
+PAGE_LINE_RATIO = 3.0
+PAGE_LINE_MARGIN = 0.02
+#: Only writing beside it makes a line a page line: strokes (or ink joined to it) at least
+#: PAGE_LINE_WRITING of the page's height, whose ink fills under PAGE_LINE_FILL of their box. A
+#: lone line, or one with specks or a dot beside it, may be a 1 drawn off a canvas, and is left.
+PAGE_LINE_WRITING = 0.05
+PAGE_LINE_FILL = 0.6
+#: The same on the writing's region (see :func:`writing_region`), binarized on its own: its
+#: margins make it 2.6 times as tall as its tallest mark (less where the page's edge cuts them),
+#: and the writing reaches none of its edges.
+REGION_LINE_RATIO = 2.0
+#: A page line's two sides are straight: each within max(2 px, 1 % of the page's height) of a
+#: line leaning at most PAGE_LINE_LEAN px per row, along at least PAGE_LINE_STRAIGHT of the
+#: mark's rows (where it crosses the writing, a digit joined to it widens its rows).
+PAGE_LINE_LEAN = 0.36
+PAGE_LINE_STRAIGHT = 0.5
+
+
+#: A page line: pieces (first row, row after the last, sides), each side (lean, offset) in
+#: columns per row and columns at row 0.
+_Sides = tuple[tuple[float, float], tuple[float, float]]
+_PageLine = tuple[tuple[int, int, _Sides], ...]
+
+
+def _page_lines(mask: npt.NDArray[np.bool_], ratio: float) -> list[_PageLine]:
+    """The page lines of an ink mask (bool (H, W)): at least ``ratio`` times as tall as any other
+    mark (see PAGE_LINE_RATIO), with writing beside them (see PAGE_LINE_WRITING)."""
+    height, width = mask.shape
+    end = max(2, math.ceil(PAGE_LINE_MARGIN * height))
+    if not any(strip.any() for strip in (mask[:end], mask[-end:], mask[:, :end], mask[:, -end:])):
+        return []  # (a line runs from an edge: most pages have paper all round, and none)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+    tolerance = _page_line_tolerance(height)
+    # Each straight mark that meets the page's edge: its sides, in the page's columns, and whether
+    # its top and its bottom end there (at the top or bottom, or off a side).
+    found = {}
+    for label in range(1, count):
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        if y >= end and y + h <= height - end and x >= end and x + w <= width - end:
+            continue
+        own = labels[y : y + h, x : x + w] == label
+        fit = _straight_sides(own, tolerance)
+        if fit is None:
+            continue
+        off = np.zeros(w, bool)
+        off[: max(0, end - x)] = True
+        off[max(0, width - end - x) :] = True
+        ends = (y < end or bool((own[0] & off).any()), y + h > height - end or bool((own[-1] & off).any()))
+        if ends[0] or ends[1]:
+            (lean_l, offset_l), (lean_r, offset_r) = fit
+            found[label] = (((lean_l, x + offset_l - lean_l * y), (lean_r, x + offset_r - lean_r * y)), ends)
+    if not found:
+        return []
+    # Writing beside the line: strokes at least PAGE_LINE_WRITING of the page's height (not
+    # specks, nor a dot beside a 1 drawn off the canvas: see PAGE_LINE_FILL).
+    least_writing = PAGE_LINE_WRITING * height
+    others = np.ones(count, bool)
+    others[[0, *found]] = False
+    boxes = stats[:, cv2.CC_STAT_WIDTH] * stats[:, cv2.CC_STAT_HEIGHT]
+    others &= (stats[:, cv2.CC_STAT_HEIGHT] >= least_writing) & (stats[:, cv2.CC_STAT_AREA] < PAGE_LINE_FILL * boxes)
+    tallest = stats[others, cv2.CC_STAT_HEIGHT].tolist()
+    for label, (sides, _) in found.items():
+        # Writing that touches the line is one mark with it: it is the ink off the line, where that
+        # is as much as half the line's (not a 1's flag), and as tall as the rows it holds.
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        own = labels[y : y + h, x : x + w] == label
+        left, right = _sides_at(sides, np.arange(y, y + h), tolerance)
+        columns = np.arange(x, x + w)[None, :]
+        on = own & (columns >= left) & (columns <= right)
+        off_line = own & ~on
+        rows = int(np.count_nonzero(np.count_nonzero(off_line, axis=1) >= 2))
+        if np.count_nonzero(off_line) >= 0.5 * np.count_nonzero(on) and rows >= least_writing:
+            tallest.append(rows)
+    if not tallest:
+        return []
+    least = ratio * max(tallest)
+    tops, bottoms = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT]
+
+    def centre(label: int, row: float) -> float:
+        return sum(lean * row + offset for lean, offset in found[label][0]) / 2.0
+
+    # (A line may end short of the other edge: where the table beyond the paper grows wider than a
+    # stroke, it is the background, and only its narrow end is ink.)
+    whole = [label for label in found if bottoms[label] - tops[label] >= least]
+    lines: list[_PageLine] = [((int(tops[label]), int(bottoms[label]), found[label][0]),) for label in whole]
+    uppers = [label for label, (_, ends) in found.items() if ends[0] and not ends[1] and label not in whole]
+    lowers = [label for label, (_, ends) in found.items() if ends[1] and not ends[0] and label not in whole]
+    for upper, lower in itertools.product(uppers, lowers):
+        # One line parted: each piece's sides, carried on, meet the other's at its ends.
+        meet = (int(bottoms[upper]), int(tops[lower]))
+        if bottoms[lower] - tops[upper] < least:
+            continue
+        if all(abs(centre(upper, row) - centre(lower, row)) <= tolerance for row in meet):
+            split = (meet[0] + meet[1]) // 2
+            lines.append(((int(tops[upper]), split, found[upper][0]), (split, int(bottoms[lower]), found[lower][0])))
+    return lines
+
+
+def _page_line_tolerance(height: int) -> float:
+    """How far (px) a page line's sides may wander from straight on a page ``height`` px tall."""
+    return max(2.0, 0.01 * height)
+
+
+def _without_lines(mask: npt.NDArray[np.bool_], lines: list[_PageLine]) -> npt.NDArray[np.bool_]:
+    """``mask`` (bool (H, W)) without the ink of its page ``lines`` (:func:`_page_lines`), but
+    where a stroke crosses one: in a row where the ink runs on to within 2 px past both sides."""
+    height, width = mask.shape
+    tolerance = _page_line_tolerance(height)
+    out = mask.copy()
+    columns = np.arange(width)[None, :]
+    for line in lines:
+        for first, last, sides in line:
+            left, right = _sides_at(sides, np.arange(first, last), tolerance)
+            ink = mask[first:last]
+            band = ink & (columns >= left) & (columns <= right)
+            crossed = (ink & (columns < left) & (columns >= left - 2)).any(axis=1) & (
+                ink & (columns > right) & (columns <= right + 2)
+            ).any(axis=1)
+            band[crossed] = False
+            out[first:last] &= ~band
+    return out
+
+
+def _sides_at(
+    sides: _Sides, rows: npt.NDArray[np.int64], margin: float
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The first and last columns (int (len(rows), 1)) of a page line (its ``sides``, see
+    _PageLine) in each of ``rows``, each carried ``margin`` px out (as far as its sides were
+    found to wander)."""
+    (lean_l, offset_l), (lean_r, offset_r) = sides
+    at = rows.astype(np.float64)[:, None]
+    left = np.floor(lean_l * at + offset_l - margin).astype(np.int64)
+    return left, np.ceil(lean_r * at + offset_r + margin).astype(np.int64)
+
+
+def _straight_sides(own: npt.NDArray[np.bool_], tolerance: float) -> _Sides | None:
+    """The left and right sides of an upright band (bool (h, w), its box), each as (lean, offset)
+    in columns per row and columns at row 0; None where they are not straight to within
+    ``tolerance`` px (see PAGE_LINE_STRAIGHT) or lean more than PAGE_LINE_LEAN. Of the lines
+    through the band's sides at two of nine rows spread over it (rows where it is one run), the
+    one both sides of which hold along the most rows (a digit joined to the band, or a blob at
+    its end, does not bend it), then refitted to those rows."""
+    starts = own.copy()
+    starts[:, 1:] &= ~own[:, :-1]
+    single = np.flatnonzero(np.count_nonzero(starts, axis=1) == 1)
+    if single.size < PAGE_LINE_STRAIGHT * own.shape[0]:
+        return None
+    band = own[single]
+    sides = np.stack([np.argmax(band, axis=1), own.shape[1] - 1 - np.argmax(band[:, ::-1], axis=1)]).astype(np.float64)
+    rows = single.astype(np.float64)
+    best = np.zeros(rows.size, bool)
+    picks = np.unique(np.linspace(0, rows.size - 1, 9).round().astype(np.int64))
+    for a, b in itertools.combinations(picks.tolist(), 2):
+        lean = (sides[:, b] - sides[:, a]) / (rows[b] - rows[a])
+        if np.abs(lean).max() > PAGE_LINE_LEAN:
+            continue
+        near = (np.abs(sides - (sides[:, a : a + 1] + lean[:, None] * (rows - rows[a]))) <= tolerance).all(axis=0)
+        if np.count_nonzero(near) > np.count_nonzero(best):
+            best = near
+    if np.count_nonzero(best) < max(3.0, PAGE_LINE_STRAIGHT * own.shape[0]):
+        return None
+    (lean_l, offset_l), (lean_r, offset_r) = (np.polyfit(rows[best], side[best], 1) for side in sides)
+    if max(abs(float(lean_l)), abs(float(lean_r))) > PAGE_LINE_LEAN:
+        return None
+    return (float(lean_l), float(offset_l)), (float(lean_r), float(offset_r))

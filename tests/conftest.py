@@ -202,3 +202,65 @@ def faded(
     ink = (paper - line.astype(np.float64)) / max(paper - float(line.min()), 1.0)
     shade = np.linspace(0, shadow, line.shape[1])[None, :]
     return np.clip(np.round(235 - shade - contrast * ink + rng.normal(0, noise, line.shape)), 0, 255).astype(np.uint8)
+
+
+PAGE_LINES = ("fold", "margin", "edge", "through")
+
+
+def with_page_line(
+    line: np.ndarray, kind: str, rng: np.random.Generator, *, pad: float = 1.0, noise: float = 1.0
+) -> np.ndarray:
+    """A generated line (uint8, dark ink on light paper) with ``pad`` times its height of paper
+    added above and below it, and a straight line down the whole page, leaning up to 0.15 px a
+    row: a ``"fold"`` (soft, 4-8 px, 30-90 levels deep) or a ``"margin"`` line (sharp, 2-4 px,
+    80-160 deep) 3-15 px from either side, the ``"edge"`` of the paper there (the table beyond
+    it 60-160 levels darker), or a fold ``"through"`` the writing (20-80 % of the way across).
+    Pixel noise of std ``noise``."""
+    height, width = line.shape
+    paper = float(np.median(line))
+    grow = int(pad * height)
+    page = np.pad(line.astype(np.float64), ((grow, grow), (0, 0)), constant_values=paper)
+    ys, xs = np.mgrid[0 : page.shape[0], 0:width].astype(np.float64)
+    left = bool(rng.integers(2))
+    x0 = rng.uniform(3, 15) if left else rng.uniform(width - 15, width - 3)
+    if kind == "through":
+        x0 = rng.uniform(0.2, 0.8) * width
+    x = xs - (x0 + rng.uniform(-0.15, 0.15) * (ys - page.shape[0] / 2))
+    if kind in ("fold", "through"):
+        mark = rng.uniform(30, 90) * np.exp(-((x / rng.uniform(4, 8)) ** 2))
+    elif kind == "margin":
+        mark = rng.uniform(80, 160) * (np.abs(x) <= rng.uniform(1, 2))
+    elif kind == "edge":
+        mark = rng.uniform(60, 160) * ((x < 0) if left else (x > 0))
+    else:
+        raise ValueError(f"unknown page line {kind!r}")
+    return np.clip(np.round(page - mark + rng.normal(0, noise, page.shape)), 0, 255).astype(np.uint8)
+
+
+def ones_off_the_canvas() -> list[np.ndarray]:
+    """A 1 drawn past both edges of a 200 x 400 canvas (a 10 px pen), upright and leaning, alone
+    and with a dot beside it."""
+    canvases = []
+    for dot in (False, True):
+        for lean in (0, 12):
+            canvas = np.full((200, 400), 255, np.uint8)
+            cv2.line(canvas, (200 - lean, -5), (200 + lean, 205), 0, 10)
+            if dot:
+                cv2.circle(canvas, (300, 100), 8, 0, -1)
+            canvases.append(canvas)
+    return canvases
+
+
+def pages_with_a_line(split: MnistSplit, kind: str) -> list[tuple[str, np.ndarray, np.ndarray, int]]:
+    """Eight separated lines of ``split``'s digits, each on a page three times as tall with a
+    line of ``kind`` down it (:func:`with_page_line`): (text, page, the page without the line,
+    rows of paper added above and below)."""
+    gen = LineGenerator(split.images, split.labels, config=SynthConfig(gap="separated"), seed=47)
+    rng = np.random.default_rng(47)
+    out = []
+    for text in ("90210", "31337", "64508", "72196", "15073", "48226", "10101", "55914"):
+        line = gen.line(text).image
+        page = with_page_line(line, kind, rng)
+        grow = (page.shape[0] - line.shape[0]) // 2
+        out.append((text, page, np.pad(line, ((grow, grow), (0, 0)), constant_values=int(np.median(line))), grow))
+    return out

@@ -10,7 +10,15 @@ from datasets.photo import photograph
 from datasets.synth import LineGenerator, SynthConfig
 from segmentation import binarize, faint_grid, ink_is_dark, is_blank, writing_region
 from segmentation.binarize import MIN_CONTRAST, MIN_FAINT, PAPER_MARGIN, SOFT_MIN_AREA
-from tests.conftest import PAGE_CORNER, faded, on_a_big_page, smudged, soft_marks
+from tests.conftest import (
+    PAGE_CORNER,
+    faded,
+    on_a_big_page,
+    ones_off_the_canvas,
+    pages_with_a_line,
+    smudged,
+    soft_marks,
+)
 
 
 def _page(dark_ink: bool = True, gradient: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -389,6 +397,25 @@ def test_a_soft_smudge_below_the_writing_is_not_ink(mnist_test, depth: float) ->
         assert mask[line.shape[0] :].sum() < SOFT_MIN_AREA
         writing = mask[: line.shape[0]]
         assert (writing & bold).sum() >= 0.99 * bold.sum() and (writing & ~bold).sum() <= 0.1 * bold.sum()
+
+
+@pytest.mark.parametrize("kind", ["fold", "margin"])
+def test_a_line_down_the_whole_page_is_not_ink(mnist_test, kind: str) -> None:  # type: ignore[no-untyped-def]
+    # A fold or a margin line down a page three times as tall as the writing was ink, and was
+    # measured as the writing's height: the page was shrunk until the digits were specks. It goes,
+    # and the writing keeps its ink.
+    for _, page, plain, grow in pages_with_a_line(mnist_test, kind):
+        mask = binarize(page)
+        assert not mask[:grow].any() and not mask[-grow:].any()
+        bold = binarize(plain)[grow:-grow]
+        assert (mask[grow:-grow] & bold).sum() >= 0.98 * bold.sum()
+
+
+def test_a_one_drawn_off_the_canvas_is_still_ink() -> None:
+    # A page line has writing beside it; a 1 drawn past both edges of a canvas, alone or with a
+    # dot beside it, is the writing.
+    for canvas in ones_off_the_canvas():
+        assert np.array_equal(binarize(canvas), canvas < 128)
 
 
 def test_photographed_writing_keeps_all_its_ink_where_soft_marks_are_taken_out(mnist_test, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -26,7 +26,18 @@ from seqdigits import (
     WeightsError,
 )
 from seqdigits.recognizer import MAX_LINE_DIGITS
-from tests.conftest import PAGE_CORNER, broken_digits, faded, on_a_big_page, png_bytes, smudged, soft_marks
+from tests.conftest import (
+    PAGE_CORNER,
+    PAGE_LINES,
+    broken_digits,
+    faded,
+    on_a_big_page,
+    ones_off_the_canvas,
+    pages_with_a_line,
+    png_bytes,
+    smudged,
+    soft_marks,
+)
 
 SEPARATED = SynthConfig(gap="separated", height=(48, 60))
 
@@ -467,6 +478,20 @@ def test_stains_and_smudges_as_dark_as_writing_are_not_read(recognizer, mnist_te
     rng = np.random.default_rng(43)
     for text in ("90210", "31337", "64508", "72196", "15073", "48226"):
         assert recognizer.read(smudged(gen.line(text).image, 120.0, rng)).text == text
+
+
+@pytest.mark.parametrize("kind", PAGE_LINES)
+def test_a_line_down_the_page_is_not_read(recognizer, mnist_test, kind: str) -> None:  # type: ignore[no-untyped-def]
+    # A fold, a margin line, the paper's edge or a fold through the writing, down a page three
+    # times as tall as the writing: taken for the writing's height, it shrank the page, and the
+    # reading was "4", "" or a digit short. The page reads as it does without the line.
+    for text, page, plain, _ in pages_with_a_line(mnist_test, kind):
+        assert recognizer.read(page).text == recognizer.read(plain).text == text
+
+
+def test_a_one_drawn_off_the_canvas_reads_one(recognizer) -> None:  # type: ignore[no-untyped-def]
+    # A line down the page with no writing beside it (a dot is none) may be a 1: it is read.
+    assert [recognizer.read(canvas).text for canvas in ones_off_the_canvas()] == ["1"] * 4
 
 
 def test_a_blank_printed_field_reads_empty(recognizer) -> None:  # type: ignore[no-untyped-def]
