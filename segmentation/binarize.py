@@ -755,12 +755,11 @@ def _binarize(gray: npt.NDArray[np.uint8], method: Method, dark_ink: bool, windo
 #: the paper's edge or the table beyond it) is no writing where it is at least PAGE_LINE_RATIO
 #: times as tall as every mark of the writing beside it: left in, it was measured as the
 #: writing's height (a thin bar votes where the digits are under a quarter of it), and the page
-#: was shrunk to bring it down to a digit's size. (Where the page was under about 3.5 times the
-#: writing's height, it was already left out, as a bar far taller than the writing.) It starts
-#: within PAGE_LINE_MARGIN of the page's height of the top or the bottom, or off a side, and may
-#: end short of the other edge: where the table beyond the paper grows wider than a stroke it is
-#: background, and only its narrow end is ink. The threshold may part it where it crosses the
-#: writing: two pieces, from the top and from the bottom, whose sides carried on meet, are one.
+#: was shrunk to bring it down to a digit's size. It starts within PAGE_LINE_MARGIN of the page's
+#: height of the top or the bottom, or off a side, and may end short of the other edge: where the
+#: table beyond the paper grows wider than a stroke it is background, and only its narrow end is
+#: ink. The threshold may part it where it crosses the writing: two pieces, from the top and from
+#: the bottom, whose sides carried on meet, are one.
 PAGE_LINE_RATIO = 3.0
 PAGE_LINE_MARGIN = 0.02
 #: Only writing beside it makes a line a page line: strokes (or ink joined to it) at least
