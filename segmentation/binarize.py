@@ -793,13 +793,16 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float) -> list[_PageLine]:
         return []  # (a line runs from an edge: most pages have paper all round, and none)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
     tolerance = _page_line_tolerance(height)
+    least_writing = PAGE_LINE_WRITING * height
     # Each straight mark that meets the page's edge: its sides, in the page's columns, and whether
-    # its top and its bottom end there (at the top or bottom, or off a side).
+    # its top and its bottom end there (at the top or bottom, or off a side). (Not the specks of a
+    # page of noise, which may be thousands: a line is taller than the least writing.)
     found = {}
-    for label in range(1, count):
+    lefts, tops, widths, heights = (stats[:, k] for k in range(4))
+    edge = (tops < end) | (tops + heights > height - end) | (lefts < end) | (lefts + widths > width - end)
+    edge[0] = False  # (the background)
+    for label in np.flatnonzero(edge & (heights >= least_writing)).tolist():
         x, y, w, h = (int(v) for v in stats[label, :4])
-        if y >= end and y + h <= height - end and x >= end and x + w <= width - end:
-            continue
         own = labels[y : y + h, x : x + w] == label
         fit = _straight_sides(own, tolerance)
         if fit is None:
@@ -815,12 +818,10 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float) -> list[_PageLine]:
         return []
     # Writing beside the line: strokes at least PAGE_LINE_WRITING of the page's height (not
     # specks, nor a dot beside a 1 drawn off the canvas: see PAGE_LINE_FILL).
-    least_writing = PAGE_LINE_WRITING * height
     others = np.ones(count, bool)
     others[[0, *found]] = False
-    boxes = stats[:, cv2.CC_STAT_WIDTH] * stats[:, cv2.CC_STAT_HEIGHT]
-    others &= (stats[:, cv2.CC_STAT_HEIGHT] >= least_writing) & (stats[:, cv2.CC_STAT_AREA] < PAGE_LINE_FILL * boxes)
-    tallest = stats[others, cv2.CC_STAT_HEIGHT].tolist()
+    others &= (heights >= least_writing) & (stats[:, cv2.CC_STAT_AREA] < PAGE_LINE_FILL * widths * heights)
+    tallest = heights[others].tolist()
     for label, (sides, _) in found.items():
         # Writing that touches the line is one mark with it: it is the ink off the line, where that
         # is as much as half the line's (not a 1's flag), and as tall as the rows it holds.
@@ -836,7 +837,7 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float) -> list[_PageLine]:
     if not tallest:
         return []
     least = ratio * max(tallest)
-    tops, bottoms = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT]
+    bottoms = tops + heights
 
     def centre(label: int, row: float) -> float:
         return sum(lean * row + offset for lean, offset in found[label][0]) / 2.0
