@@ -401,7 +401,7 @@ def test_a_soft_smudge_below_the_writing_is_not_ink(mnist_test, depth: float) ->
 
 @pytest.mark.parametrize("kind", ["fold", "margin"])
 def test_a_line_down_the_whole_page_is_not_ink(mnist_test, kind: str) -> None:  # type: ignore[no-untyped-def]
-    # A fold or a margin line down a page three times as tall as the writing was ink, and was
+    # A fold or a margin line down a page three times as tall as the written line was ink, and was
     # measured as the writing's height: the page was shrunk until the digits were specks. It goes,
     # and the writing keeps its ink.
     for _, page, plain, grow in pages_with_a_line(mnist_test, kind):

@@ -483,7 +483,7 @@ def test_stains_and_smudges_as_dark_as_writing_are_not_read(recognizer, mnist_te
 @pytest.mark.parametrize("kind", PAGE_LINES)
 def test_a_line_down_the_page_is_not_read(recognizer, mnist_test, kind: str) -> None:  # type: ignore[no-untyped-def]
     # A fold, a margin line, the paper's edge or a fold through the writing, down a page three
-    # times as tall as the writing: taken for the writing's height, it shrank the page, and the
+    # times as tall as the written line: taken for the writing's height, it shrank the page, and the
     # reading was "4", "" or a digit short. The page reads as it does without the line.
     for text, page, plain, _ in pages_with_a_line(mnist_test, kind):
         assert recognizer.read(page).text == recognizer.read(plain).text == text
