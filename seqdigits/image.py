@@ -119,12 +119,20 @@ def _decode_heif(raw: bytes, *, max_pixels: int) -> tuple[Image.Image, tuple[int
 
 def to_gray(image: Image.Image) -> npt.NDArray[np.uint8]:
     """PIL image of any mode -> uint8 (H, W) luminance; transparency is laid over white paper
-    (black under light strokes drawn on a transparent canvas, see :func:`_paper_for`)."""
+    (black under light strokes drawn on a transparent canvas, see :func:`_paper_for`). 16-bit
+    pixels that never pass 255 are 8-bit values, float pixels that never pass 1.0 lie in [0, 1]."""
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         values = np.asarray(image, dtype=np.float64)
         lo, hi = float(values.min()), float(values.max())
-        top = 65535.0 if mode.startswith("I;16") else (hi if hi > 255 else 255.0)
+        if mode == "F" and hi <= 1.0:
+            top = 1.0  # floats in [0, 1], as arrays of floats are read
+        elif mode.startswith("I;16") and hi > 255:
+            top = 65535.0
+        else:
+            # (16-bit pixels that never pass 255 are 8-bit values saved 16 bits deep: scaled by
+            # 65 535 they were all black, and the page read blank.)
+            top = hi if hi > 255 else 255.0
         low = 0.0 if lo >= 0 else lo
         return np.clip((values - low) / max(top - low, 1e-9) * 255.0, 0, 255).astype(np.uint8)
     if mode == "P":

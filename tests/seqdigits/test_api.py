@@ -146,6 +146,22 @@ def test_other_pil_modes(recognizer, line, mode: str) -> None:  # type: ignore[n
     assert recognizer.read(buffer.getvalue()).text == "75011"
 
 
+@pytest.mark.parametrize(
+    "pixels,fmt",
+    [(np.uint16, "PNG"), (np.uint16, "TIFF"), (np.float32, "TIFF")],
+)
+def test_deep_pixels_holding_eight_bit_or_unit_values_are_read(recognizer, line, pixels: type, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    from seqdigits.image import load_image
+
+    # 8-bit values saved 16 bits deep, and floats in [0, 1]: scaled as 16-bit and 8-bit values,
+    # every pixel came out black and the page read blank.
+    values = line.image.astype(pixels) / (255.0 if pixels == np.float32 else 1)
+    buffer = io.BytesIO()
+    Image.fromarray(values.astype(pixels)).save(buffer, format=fmt)
+    assert load_image(buffer.getvalue()).tolist() == line.image.tolist()
+    assert recognizer.read(buffer.getvalue()).text == "75011"
+
+
 @pytest.mark.parametrize("orientation,rotate", [(6, cv2.ROTATE_90_COUNTERCLOCKWISE), (8, cv2.ROTATE_90_CLOCKWISE), (3, cv2.ROTATE_180)])
 def test_exif_orientation_is_honoured(recognizer, line, orientation: int, rotate: int) -> None:  # type: ignore[no-untyped-def]
     stored = cv2.rotate(line.image, rotate)  # what the camera wrote; EXIF says how to turn it upright
