@@ -798,7 +798,10 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float) -> list[_PageLine]:
     # its top and its bottom end there (at the top or bottom, or off a side). (Not the specks of a
     # page of noise, which may be thousands: a line is taller than the least writing.)
     found = {}
-    lefts, tops, widths, heights = (stats[:, k] for k in range(4))
+    # Writing that touches a line is one mark with it: it is the ink off the line, where that is
+    # as much as half the line's (not a 1's flag), and as tall as the rows it holds.
+    joined = []
+    lefts, tops, widths, heights = stats[:, :4].T
     edge = (tops < end) | (tops + heights > height - end) | (lefts < end) | (lefts + widths > width - end)
     edge[0] = False  # (the background)
     for label in np.flatnonzero(edge & (heights >= least_writing)).tolist():
@@ -811,9 +814,18 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float) -> list[_PageLine]:
         off[: max(0, end - x)] = True
         off[max(0, width - end - x) :] = True
         ends = (y < end or bool((own[0] & off).any()), y + h > height - end or bool((own[-1] & off).any()))
-        if ends[0] or ends[1]:
-            (lean_l, offset_l), (lean_r, offset_r) = fit
-            found[label] = (((lean_l, x + offset_l - lean_l * y), (lean_r, x + offset_r - lean_r * y)), ends)
+        if not (ends[0] or ends[1]):
+            continue
+        (lean_l, offset_l), (lean_r, offset_r) = fit
+        sides = ((lean_l, x + offset_l - lean_l * y), (lean_r, x + offset_r - lean_r * y))
+        found[label] = (sides, ends)
+        left, right = _sides_at(sides, np.arange(y, y + h), tolerance)
+        columns = np.arange(x, x + w)[None, :]
+        on = own & (columns >= left) & (columns <= right)
+        off_line = own & ~on
+        rows = int(np.count_nonzero(np.count_nonzero(off_line, axis=1) >= 2))
+        if np.count_nonzero(off_line) >= 0.5 * np.count_nonzero(on) and rows >= least_writing:
+            joined.append(rows)
     if not found:
         return []
     # Writing beside the line: strokes at least PAGE_LINE_WRITING of the page's height (not
@@ -821,19 +833,7 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float) -> list[_PageLine]:
     others = np.ones(count, bool)
     others[[0, *found]] = False
     others &= (heights >= least_writing) & (stats[:, cv2.CC_STAT_AREA] < PAGE_LINE_FILL * widths * heights)
-    tallest = heights[others].tolist()
-    for label, (sides, _) in found.items():
-        # Writing that touches the line is one mark with it: it is the ink off the line, where that
-        # is as much as half the line's (not a 1's flag), and as tall as the rows it holds.
-        x, y, w, h = (int(v) for v in stats[label, :4])
-        own = labels[y : y + h, x : x + w] == label
-        left, right = _sides_at(sides, np.arange(y, y + h), tolerance)
-        columns = np.arange(x, x + w)[None, :]
-        on = own & (columns >= left) & (columns <= right)
-        off_line = own & ~on
-        rows = int(np.count_nonzero(np.count_nonzero(off_line, axis=1) >= 2))
-        if np.count_nonzero(off_line) >= 0.5 * np.count_nonzero(on) and rows >= least_writing:
-            tallest.append(rows)
+    tallest = heights[others].tolist() + joined
     if not tallest:
         return []
     least = ratio * max(tallest)
