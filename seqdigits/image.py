@@ -7,8 +7,9 @@ import math
 import os
 import warnings
 from pathlib import Path
-from typing import NamedTuple, Union
+from typing import Any, NamedTuple, Union
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -63,7 +64,10 @@ def _decode(
                 factor = min_side / max(full)
                 image.draft(image.mode, (math.ceil(full[0] * factor), math.ceil(full[1] * factor)))
             decoded = image.size
+            # Pillow keeps a 16-bit colour PNG's or TIFF's high bytes (its modes are 8 bits a channel).
+            deep = image.mode in ("RGB", "RGBA") and any(";16" in str(tile.args) for tile in image.tile)
             image.load()
+            pixels = _low_bytes(raw, image) if deep and not np.asarray(image)[:, :, :3].any() else image
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -77,9 +81,9 @@ def _decode(
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise CorruptImageError(f"the image data is truncated or damaged: {exc}") from exc
     try:
-        upright = ImageOps.exif_transpose(image) or image
+        upright = ImageOps.exif_transpose(pixels) or pixels
     except Exception:  # a broken EXIF block must not lose the picture
-        upright = image
+        upright = pixels
     # Turned a quarter by its EXIF orientation: the full size turns too.
     return upright, (full if upright.size == decoded else (full[1], full[0]))
 
@@ -91,6 +95,39 @@ _HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", 
 
 #: Brands of AVIF stills and sequences, which Pillow decodes itself (from 11.3 on).
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
+
+
+def _low_bytes(raw: bytes, image: Image.Image) -> Image.Image:
+    """A 16-bit colour image whose colour values never pass 255 (8-bit values saved 16 bits deep,
+    whose high bytes, all Pillow keeps, are all 0: a black page read blank), as those values;
+    ``image``: Pillow's decoding of ``raw``, returned as it is where OpenCV cannot decode it.
+    The EXIF orientation travels with it, for :func:`ImageOps.exif_transpose`."""
+    try:
+        deep = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        return image
+    if deep is None or deep.dtype != np.uint16 or deep.shape[:2] != (image.height, image.width) or deep.ndim != 3:
+        return image
+    channels = deep.shape[2]
+    if (channels, image.mode) not in ((3, "RGB"), (4, "RGBA")):
+        return image
+    colour = cv2.cvtColor(deep, cv2.COLOR_BGR2RGB if channels == 3 else cv2.COLOR_BGRA2RGBA)
+    low = Image.fromarray(_eight_bits(colour), mode=image.mode)
+    low.info["exif"] = image.getexif().tobytes()
+    return low
+
+
+def _eight_bits(values: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
+    """uint16 pixels (H, W), (H, W, 3) or (H, W, 4), RGB(A), as 8-bit ones: their high bytes, but
+    where the colour values never pass 255 (8-bit values saved 16 bits deep), those values (and an
+    alpha channel that passes 255 its high byte: it has a depth of its own)."""
+    colour = values[:, :, :3] if values.ndim == 3 else values
+    if int(colour.max()) > 255:
+        return (values >> 8).astype(np.uint8)
+    eight = values.astype(np.uint8)
+    if values.ndim == 3 and values.shape[2] == 4 and int(values[:, :, 3].max()) > 255:
+        eight[:, :, 3] = values[:, :, 3] >> 8
+    return eight
 
 
 def _brand(raw: bytes) -> bytes:
@@ -219,7 +256,7 @@ def _array_to_gray(array: npt.NDArray) -> npt.NDArray[np.uint8]:
     if a.dtype == np.bool_:
         a = np.where(a, 255, 0).astype(np.uint8)
     elif a.dtype == np.uint16:
-        a = (a >> 8).astype(np.uint8)
+        a = _eight_bits(a)
     elif np.issubdtype(a.dtype, np.floating):
         if not np.isfinite(a).all():
             raise CorruptImageError("the image array holds NaN or infinite values")

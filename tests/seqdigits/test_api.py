@@ -162,6 +162,75 @@ def test_deep_pixels_holding_eight_bit_or_unit_values_are_read(recognizer, line,
     assert recognizer.read(buffer.getvalue()).text == "75011"
 
 
+def _with_exif(png: bytes, exif: Image.Exif) -> bytes:
+    """``png`` with an eXIf chunk (before its first IDAT), which OpenCV cannot write."""
+    import struct
+    import zlib
+
+    data = exif.tobytes()[6:]  # the TIFF header on: the chunk holds no "Exif\0\0"
+    chunk = struct.pack(">I", len(data)) + b"eXIf" + data + struct.pack(">I", zlib.crc32(b"eXIf" + data))
+    at = png.index(b"IDAT") - 4
+    return png[:at] + chunk + png[at:]
+
+
+DEEP_FORMS = ["RGB PNG", "RGBA PNG", "RGB TIFF", "gray and alpha PNG", "turned RGB PNG", "RGB array"]
+
+
+@pytest.mark.parametrize("form", DEEP_FORMS)
+def test_deep_colour_pixels_holding_eight_bit_values_are_read(recognizer, line, form: str) -> None:  # type: ignore[no-untyped-def]
+    from seqdigits.image import load_image
+
+    # 8-bit values saved 16 bits a channel: Pillow keeps the high bytes, all 0, and the page
+    # read blank.
+    page = line.image.astype(np.uint16)
+    source: bytes | np.ndarray
+    if form == "RGB array":
+        source = np.dstack([page] * 3)
+    elif form == "gray and alpha PNG":
+        source = _gray_alpha_png(page)
+    elif form == "turned RGB PNG":
+        exif = Image.Exif()
+        exif[0x0112] = 6  # the camera's turn to undo
+        source = _with_exif(_encoded(".png", np.dstack([cv2.rotate(page, cv2.ROTATE_90_COUNTERCLOCKWISE)] * 3)), exif)
+    elif form == "RGBA PNG":
+        source = _encoded(".png", np.dstack([page] * 3 + [np.full_like(page, 65535)]))  # an alpha of its own depth
+    else:
+        source = _encoded("." + form.split()[1].lower(), np.dstack([page] * 3))
+    assert load_image(source).tolist() == line.image.tolist()
+    assert recognizer.read(source).text == "75011"
+
+
+def _encoded(extension: str, pixels: np.ndarray) -> bytes:
+    ok, encoded = cv2.imencode(extension, pixels)
+    assert ok
+    return encoded.tobytes()
+
+
+def _gray_alpha_png(gray: np.ndarray) -> bytes:
+    """``gray`` (uint16 (H, W)) as a PNG of 16-bit gray and alpha (opaque), which OpenCV does not write."""
+    import struct
+    import zlib
+
+    height, width = gray.shape
+    pixels = np.stack([gray, np.full_like(gray, 255)], axis=2).astype(">u2")
+    rows = b"".join(b"\0" + pixels[r].tobytes() for r in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 16, 4, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def test_deep_colour_pixels_are_read_by_their_high_bytes(recognizer, line) -> None:  # type: ignore[no-untyped-def]
+    from seqdigits.image import load_image
+
+    # True 16-bit colour, as before: each value's high byte (v * 257 >> 8 == v).
+    encoded = _encoded(".png", np.dstack([line.image.astype(np.uint16) * 257] * 3))
+    assert load_image(encoded).tolist() == line.image.tolist()
+    assert recognizer.read(encoded).text == "75011"
+
+
 @pytest.mark.parametrize("orientation,rotate", [(6, cv2.ROTATE_90_COUNTERCLOCKWISE), (8, cv2.ROTATE_90_CLOCKWISE), (3, cv2.ROTATE_180)])
 def test_exif_orientation_is_honoured(recognizer, line, orientation: int, rotate: int) -> None:  # type: ignore[no-untyped-def]
     stored = cv2.rotate(line.image, rotate)  # what the camera wrote; EXIF says how to turn it upright
