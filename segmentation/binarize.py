@@ -6,7 +6,7 @@ import itertools
 import math
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Literal, cast
+from typing import Literal, TypeVar, cast
 
 import cv2
 import numpy as np
@@ -353,8 +353,20 @@ FAINT_GRID_RATIO = 0.6
 #: rule or a paper edge besides, is no grid, and is left to segmentation.
 GRID_LINES = 3
 #: Lines one way, with none found the other, that make ruled paper (a notebook's lines, a form's
-#: rows). One faint rule alone is left to segmentation, as a dark one is.
+#: rows). One faint rule alone is left to segmentation, as a dark one is, unless it is flat and
+#: runs through the writing and under it (see :func:`_a_fold`): a fold across the page, or the
+#: one line of a notebook's ruling that a tight crop shows. Segmentation takes a rule out with
+#: the strokes that run along it (the tops of a 3, a 5 or a 7 under a line through the digits'
+#: tops), where the line's faintness tells them apart.
 RULED_LINES = 2
+#: A line runs through the writing when at least this share of the writing's strong ink lies on
+#: each side of it. An underline or a field's bottom edge has the writing on one side (at most
+#: 1.4 % of it on the other on the photos a first form of this rule misread): taken out here, by
+#: its faint pixels only, it left pieces stuck to the digits.
+THROUGH_SHARE = 0.05
+#: ... and strokes cross it in at least this many places: a box's faint bottom edge with a margin
+#: line running down the page from it has ink below it, but one crossing.
+THROUGH_CROSSINGS = 2
 #: How far above a ruling's own darkness a faint pixel on its lines may be and still go with it,
 #: as a fraction of the way up to the writing's darker class: paper that is a little brighter in
 #: one place leaves a line a few levels darker there, and what was left of it stuck to the digits.
@@ -422,10 +434,14 @@ def _ruling(
     found: npt.NDArray[np.bool_],
     *,
     slack: float,
+    values: npt.NDArray[np.uint8] | None = None,
+    strong: npt.NDArray[np.bool_] | None = None,
 ) -> list[tuple[float, float, float]]:
     """The lines of a ruling among the flat ``lines`` (position, slope, covered length): when at
     least ``RULED_LINES`` of them are long (see :func:`_long`) and run off both sides of the
-    image, those and the others parallel to them; else none. A line runs off a side when pixels
+    image, those and the others parallel to them; else none. Given ``values`` (uint8 (H, W), ink
+    bright) and the writing's ``strong`` ink (bool (H, W)), one such line is enough where it runs
+    through the writing and under it (see :func:`_a_fold`). A line runs off a side when pixels
     of ``found`` (bool (H, W)) lie on it (within 2 px) no more than ``slack`` columns in from it,
     not counting columns where the writing (``hidden``, bool (H, W)) covers it. A box's edges end
     at its corners, a form's rule where the form does, and the faint top of a blurred 7 is
@@ -444,10 +460,57 @@ def _ruling(
         ends = np.flatnonzero(on)
         if ends.size and max(np.count_nonzero(shown[: ends[0]]), np.count_nonzero(shown[ends[-1] + 1 :])) <= slack:
             ruled.append(line)
-    if len(ruled) < RULED_LINES:
+    if len(ruled) < RULED_LINES and not (
+        values is not None and strong is not None and len(ruled) == 1 and _a_fold(ruled[0], values, hidden, strong)
+    ):
         return []
     slope = float(np.median([line[1] for line in ruled]))
     return [line for line in lines if abs(line[1] - slope) <= PARALLEL]
+
+
+def _a_fold(
+    line: tuple[float, float, float],
+    values: npt.NDArray[np.uint8],
+    hidden: npt.NDArray[np.bool_],
+    strong: npt.NDArray[np.bool_],
+) -> bool:
+    """Whether the flat ``line`` (position, slope, covered length) runs through the writing's
+    ``strong`` ink (bool (H, W)) and under it: at least THROUGH_SHARE of that ink lies more than
+    2 px above the line, as much more than 2 px below, strokes cross the line in at least
+    THROUGH_CROSSINGS places (runs of columns with strong ink 3-8 px above it and 3-8 px below),
+    and where they cross it they are darker than the line (in ``values``, uint8 (H, W), ink
+    bright: the median crossing at least halfway from the line's own level, where the writing
+    does not cover it (``hidden``, bool (H, W)), to the strong ink's median). A line drawn over
+    the writing cuts its strokes in the image itself: cut out here, by its faint pixels, it cut
+    them in the mask too; segmentation joins them across it."""
+    width = strong.shape[1]
+    ink_rows, ink_columns = np.nonzero(strong)
+    offsets = ink_rows - (line[0] + line[1] * (ink_columns - width / 2))
+    least = THROUGH_SHARE * ink_rows.size
+    if not (np.count_nonzero(offsets < -2.0) >= least and np.count_nonzero(offsets > 2.0) >= least):
+        return False
+    rows, shown = _path(line, hidden)
+    above, below = _off_the_line(strong, rows, range(-8, -2)), _off_the_line(strong, rows, range(3, 9))
+    crossed = above.any(axis=1) & below.any(axis=1)
+    if not shown.any() or np.count_nonzero(np.diff(crossed.astype(np.int8), prepend=0) == 1) < THROUGH_CROSSINGS:
+        return False
+    # The line's darkest row where it runs bare; where strokes cross it, its lightest: a line
+    # drawn over a stroke shows its own level on one of its rows at least.
+    band = _off_the_line(values, rows, range(-1, 2))
+    own, crossing = float(np.median(band.max(axis=1)[shown])), float(np.median(band.min(axis=1)[crossed]))
+    return crossing >= own + 0.5 * (float(np.median(values[strong])) - own)
+
+
+_Pixel = TypeVar("_Pixel", np.uint8, np.bool_)
+
+
+def _off_the_line(image: npt.NDArray[_Pixel], rows: npt.NDArray[np.int64], steps: range) -> npt.NDArray[_Pixel]:
+    """``image``'s pixels (W, len(steps)) ``steps`` rows off a flat line that crosses column c at
+    ``rows[c]``; past the image's top or bottom, zero."""
+    at = rows[:, None] + np.asarray(steps)[None, :]
+    inside = (at >= 0) & (at < image.shape[0])
+    found = image[at.clip(0, image.shape[0] - 1), np.arange(image.shape[1])[:, None]]
+    return np.where(inside, found, np.zeros((), image.dtype))
 
 
 def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_] | None:
@@ -461,8 +524,9 @@ def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> np
     the writing's (at most ``FAINT_GRID_RATIO`` of the darkness of the ink's darker class), and
     among them, away from the writing, are at least ``GRID_LINES`` straight lines each way (within
     20 degrees of level or upright), each found along at least half of what the writing leaves
-    of it; or ruled paper: ``RULED_LINES`` such lines one way that run off the page, and no
-    piece of one the other (see :func:`_ruling`). The faint pixels on the lines (all found for a
+    of it; or ruled paper: ``RULED_LINES`` such lines one way that run off the page, or one flat
+    line through the writing and under it (a fold), and no piece of one the other (see
+    :func:`_ruling`). The faint pixels on the lines (all found for a
     grid, the ruling's for ruled paper), extended across the image, no brighter than the lines
     away from the writing (for ruled paper, ``RULED_MARGIN`` brighter: see there), are returned:
     where the pen crosses the grid, the ink stays.
@@ -511,7 +575,7 @@ def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> np
     if not grid:
         if down and across:
             return None
-        across = _ruling(across, near_strong, apart_from_ink, slack=apart)
+        across = _ruling(across, near_strong, apart_from_ink, slack=apart, values=values, strong=strong)
         down = _ruling(down, near_strong.T, apart_from_ink.T, slack=apart)
         if not (across or down):
             return None

@@ -207,6 +207,29 @@ def test_faint_lines_that_end_short_of_the_page_edges_are_left_to_segmentation()
     assert faint_grid(255 - image, truth | lines) is None
 
 
+@pytest.mark.parametrize("row", [40, 60])
+def test_one_faint_line_through_the_writing_is_taken_out_and_the_writing_kept(row: int) -> None:
+    # A fold across the page, or the one line of a notebook's ruling that a tight crop shows,
+    # through the digits: segmentation took it out with the strokes that run along it.
+    image, truth, lines = _on_ruled_paper(170, [row])
+    _assert_lines_out_writing_kept(image, truth, lines)
+
+
+def test_one_faint_line_beside_the_writing_is_left_to_segmentation() -> None:
+    # Above the writing, or under it (an underline, a field's bottom edge); and under it with a
+    # margin line down the page from it, which puts ink below it but crosses it once. Cut out
+    # here, by its faint pixels only, an underline left pieces stuck to the digits.
+    for row in (10, 102):
+        image, truth, lines = _on_ruled_paper(170, [row])
+        assert faint_grid(255 - image, truth | lines) is None
+    image, truth, lines = _on_ruled_paper(170, [102])
+    image, truth = np.pad(image, ((0, 120), (0, 0)), constant_values=230), np.pad(truth, ((0, 120), (0, 0)))
+    lines = np.pad(lines, ((0, 120), (0, 0)))
+    truth[:, 284:288] = True
+    image[truth] = 57
+    assert faint_grid(255 - image, truth | lines) is None
+
+
 def test_sparse_writing_under_a_faint_shadow_is_not_thresholded_globally() -> None:
     # A phone photo: little writing on a big page, a shadow too faint to look uneven, sensor noise.
     truth = np.zeros((900, 1200), bool)
