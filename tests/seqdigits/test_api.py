@@ -4,7 +4,9 @@ import io
 import json
 import os
 import re
+import struct
 import threading
+import zlib
 from dataclasses import FrozenInstanceError
 
 import cv2
@@ -162,15 +164,14 @@ def test_deep_pixels_holding_eight_bit_or_unit_values_are_read(recognizer, line,
     assert recognizer.read(buffer.getvalue()).text == "75011"
 
 
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
 def _with_exif(png: bytes, exif: Image.Exif) -> bytes:
     """``png`` with an eXIf chunk (before its first IDAT), which OpenCV cannot write."""
-    import struct
-    import zlib
-
-    data = exif.tobytes()[6:]  # the TIFF header on: the chunk holds no "Exif\0\0"
-    chunk = struct.pack(">I", len(data)) + b"eXIf" + data + struct.pack(">I", zlib.crc32(b"eXIf" + data))
     at = png.index(b"IDAT") - 4
-    return png[:at] + chunk + png[at:]
+    return png[:at] + _png_chunk(b"eXIf", exif.tobytes()[6:]) + png[at:]  # (from the TIFF header on: no "Exif\0\0")
 
 
 DEEP_FORMS = ["RGB PNG", "RGBA PNG", "RGB TIFF", "gray and alpha PNG", "turned RGB PNG", "RGB array"]
@@ -208,18 +209,12 @@ def _encoded(extension: str, pixels: np.ndarray) -> bytes:
 
 def _gray_alpha_png(gray: np.ndarray) -> bytes:
     """``gray`` (uint16 (H, W)) as a PNG of 16-bit gray and alpha (opaque), which OpenCV does not write."""
-    import struct
-    import zlib
-
     height, width = gray.shape
     pixels = np.stack([gray, np.full_like(gray, 255)], axis=2).astype(">u2")
-    rows = b"".join(b"\0" + pixels[r].tobytes() for r in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
+    rows = b"".join(b"\0" + pixels[r].tobytes() for r in range(height))  # (filter type 0 on every row)
     header = struct.pack(">IIBBBBB", width, height, 16, 4, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    chunks = _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", zlib.compress(rows)) + _png_chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks
 
 
 def test_deep_colour_pixels_are_read_by_their_high_bytes(recognizer, line) -> None:  # type: ignore[no-untyped-def]
