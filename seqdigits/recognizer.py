@@ -480,11 +480,12 @@ class Recognizer:
         """Read several images; the candidates of all of them go through the CNN in one forward
         pass. The images are decoded and cut on up to 4 threads at once (no more than the
         machine's cores), so a batch of several images uses that many. Raises the first unusable
-        image's :class:`~seqdigits.errors.ImageError`, once all are prepared (:meth:`read_each`
-        gives each image its own outcome instead)."""
+        image's :class:`~seqdigits.errors.ImageError` (first in order) once the images before it
+        are prepared; those after it that have not begun are not (:meth:`read_each` gives each
+        image its own outcome instead)."""
         tokens, threshold = self._options(length, pattern, min_confidence)
         prepared = []
-        for outcome in self._prepare_each(images):
+        for outcome in self._prepare_each(images, until_refused=True):
             if isinstance(outcome, ImageError):
                 raise outcome
             prepared.append(outcome)
@@ -506,11 +507,15 @@ class Recognizer:
         readings = iter(self._read_prepared([o for o in outcomes if not isinstance(o, ImageError)], length, tokens, threshold))
         return [o if isinstance(o, ImageError) else next(readings) for o in outcomes]
 
-    def _prepare_each(self, images: Sequence[ImageInput]) -> list[tuple[tuple[_Prepared, ...], ...] | ImageError]:
+    def _prepare_each(
+        self, images: Sequence[ImageInput], *, until_refused: bool = False
+    ) -> list[tuple[tuple[_Prepared, ...], ...] | ImageError]:
         """Each image's lines (see :meth:`_prepare`), or the :class:`ImageError` that refused it,
-        in order. Several images are prepared on up to _PREPARE_THREADS threads at once: decoding,
-        binarizing and cutting run mostly in OpenCV and numpy, which release the GIL, and one
-        image leaves the second core of a 2-core machine half idle."""
+        in order; with ``until_refused``, up to the first refused one, the images after it left
+        unprepared but those already begun. Several images are prepared on up to
+        _PREPARE_THREADS threads at once: decoding, binarizing and cutting run mostly in OpenCV
+        and numpy, which release the GIL, and one image leaves the second core of a 2-core
+        machine half idle."""
 
         def prepare(image: ImageInput) -> tuple[tuple[_Prepared, ...], ...] | ImageError:
             try:
@@ -519,10 +524,22 @@ class Recognizer:
                 return exc
 
         threads = min(len(images), _PREPARE_THREADS, os.cpu_count() or 1)
+        out: list[tuple[tuple[_Prepared, ...], ...] | ImageError] = []
         if threads < 2:
-            return [prepare(image) for image in images]
+            for image in images:
+                out.append(prepare(image))
+                if until_refused and isinstance(out[-1], ImageError):
+                    break
+            return out
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="seqdigits-prepare") as pool:
-            return list(pool.map(prepare, images))
+            futures = [pool.submit(prepare, image) for image in images]
+            for future in futures:
+                out.append(future.result())
+                if until_refused and isinstance(out[-1], ImageError):
+                    # (A truncated upload among 32 photos need not wait for the other 31.)
+                    pool.shutdown(cancel_futures=True)
+                    break
+        return out
 
     def _options(self, length: int | None, pattern: str | None, min_confidence: float | None) -> tuple[tuple[tuple[Token, ...], ...] | None, float]:
         """The parsed ``pattern`` and the review threshold; ValueError for options out of range."""

@@ -380,6 +380,27 @@ def test_a_batch_prepares_its_images_side_by_side(recognizer, mnist_test, monkey
     assert isinstance(each[1], seqdigits.UnsupportedImageError)
 
 
+@pytest.mark.parametrize("cores", [1, 2])
+def test_read_batch_stops_at_the_first_refused_image(recognizer, line, monkeypatch, cores: int) -> None:  # type: ignore[no-untyped-def]
+    # A batch holding a bad image fails with the first one's error, in order; the images after it
+    # are not decoded and cut first (they were, all of them). On one core, exactly so; on more,
+    # those already begun finish.
+    calls = []
+    prepare = seqdigits.Recognizer._prepare
+
+    def counted(self, image):  # type: ignore[no-untyped-def]
+        calls.append(image)
+        return prepare(self, image)
+
+    monkeypatch.setattr(seqdigits.Recognizer, "_prepare", counted)
+    monkeypatch.setattr("seqdigits.recognizer.os.cpu_count", lambda: cores)
+    images = [line.image, b"not an image", b"\x89PNG\r\n\x1a\n", *[line.image] * 8]
+    with pytest.raises(seqdigits.UnsupportedImageError):
+        recognizer.read_batch(images)
+    if cores == 1:
+        assert len(calls) == 2
+
+
 def test_read_each_gives_an_unusable_image_its_error_and_reads_the_rest(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
     gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=5)
     images = [gen.line(t).image for t in ("12", "3456")]
