@@ -367,6 +367,11 @@ THROUGH_SHARE = 0.05
 #: ... and strokes cross it in at least this many places: a box's faint bottom edge with a margin
 #: line running down the page from it has ink below it, but one crossing.
 THROUGH_CROSSINGS = 2
+#: How far (px) either way of a faint line's own row its band is followed (see :func:`_band`),
+#: and in how many of its bare columns a row must be faint to be part of it: a soft fold is
+#: thresholded hollow in places (the local threshold rises with it), its two rims ink alone.
+BAND_REACH = 12
+BAND_FILL = 0.25
 #: How far above a ruling's own darkness a faint pixel on its lines may be and still go with it,
 #: as a fraction of the way up to the writing's darker class: paper that is a little brighter in
 #: one place leaves a line a few levels darker there, and what was left of it stuck to the digits.
@@ -501,15 +506,35 @@ def _a_fold(
     return crossing >= own + 0.5 * (float(np.median(values[strong])) - own)
 
 
+def _band(faint: npt.NDArray[np.bool_], line: tuple[float, float, float], hidden: npt.NDArray[np.bool_]) -> int:
+    """The thickness (px, odd) of the band of ``faint`` pixels (bool (H, W)) along the flat
+    ``line`` (position, slope, covered length) where the writing does not cover it (``hidden``,
+    bool (H, W)): twice the farther of the runs of rows above and below the line's own, each
+    faint in at least BAND_FILL of those columns, up to BAND_REACH each way, plus 1."""
+    rows, shown = _path(line, hidden)
+    if not shown.any():
+        return 1
+    steps = range(-BAND_REACH, BAND_REACH + 1)
+    held = _off_the_line(faint, rows[shown], steps, np.flatnonzero(shown)).mean(axis=0) >= BAND_FILL
+    # Rows held on from the line's own, above it and below it; the line is cut symmetric about
+    # its fitted row, as wide as its wider side.
+    sides = (held[BAND_REACH - 1 :: -1], held[BAND_REACH + 1 :])
+    reach = max(int(np.argmin(side)) if not side.all() else side.size for side in sides)
+    return 2 * reach + 1
+
+
 _Pixel = TypeVar("_Pixel", np.uint8, np.bool_)
 
 
-def _off_the_line(image: npt.NDArray[_Pixel], rows: npt.NDArray[np.int64], steps: range) -> npt.NDArray[_Pixel]:
-    """``image``'s pixels (W, len(steps)) ``steps`` rows off a flat line that crosses column c at
-    ``rows[c]``; past the image's top or bottom, zero."""
+def _off_the_line(
+    image: npt.NDArray[_Pixel], rows: npt.NDArray[np.int64], steps: range, columns: npt.NDArray[np.int64] | None = None
+) -> npt.NDArray[_Pixel]:
+    """``image``'s pixels (C, len(steps)) ``steps`` rows off a flat line that crosses column
+    ``columns[c]`` (default: every column) at ``rows[c]``; past the image's top or bottom, zero."""
     at = rows[:, None] + np.asarray(steps)[None, :]
     inside = (at >= 0) & (at < image.shape[0])
-    found = image[at.clip(0, image.shape[0] - 1), np.arange(image.shape[1])[:, None]]
+    across = np.arange(image.shape[1]) if columns is None else columns
+    found = image[at.clip(0, image.shape[0] - 1), across[:, None]]
     return np.where(inside, found, np.zeros((), image.dtype))
 
 
@@ -581,8 +606,12 @@ def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> np
             return None
     # The lines run on across the whole image, under the writing and past its edges.
     lines = np.zeros((height, width), np.uint8)
-    for row, slope, _ in across:
-        cv2.line(lines, (0, round(row - slope * width / 2)), (width - 1, round(row + slope * (width / 2 - 1))), 1, thickness=5)
+    for line in across:
+        row, slope, _ = line
+        # As thick as the faint band the line makes where it runs bare, at least 5 px: a soft fold
+        # is wider, and what a 5 px cut left of it ran along it as two thin lines stuck to the digits.
+        start, end = (0, round(row - slope * width / 2)), (width - 1, round(row + slope * (width / 2 - 1)))
+        cv2.line(lines, start, end, 1, thickness=max(5, _band(faint, line, near_strong)))
     for column, slope, _ in down:
         cv2.line(lines, (round(column - slope * height / 2), 0), (round(column + slope * (height / 2 - 1)), height - 1), 1, thickness=5)
     on_lines = faint & (lines > 0)

@@ -215,6 +215,20 @@ def test_one_faint_line_through_the_writing_is_taken_out_and_the_writing_kept(ro
     _assert_lines_out_writing_kept(image, truth, lines)
 
 
+@pytest.mark.parametrize("width", [5.0, 8.0])
+def test_a_soft_fold_through_the_writing_is_taken_out_whole(width: float) -> None:
+    # A fold wider than a printed line: cut 5 px thick, its two rims were left along it as thin
+    # lines stuck to the digits.
+    image, truth = _page()
+    rows = np.arange(image.shape[0], dtype=np.float64)[:, None]
+    fold = 60.0 * np.exp(-(((rows - 60.0) / width) ** 2))
+    image = np.clip(image - fold, 0, 255).astype(np.uint8)
+    mask = binarize(image)
+    near = cv2.dilate(truth.view(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    assert not (mask & ~near).any()
+    assert (mask & truth).sum() >= 0.98 * truth.sum()
+
+
 def test_one_faint_line_beside_the_writing_is_left_to_segmentation() -> None:
     # Above the writing, or under it (an underline, a field's bottom edge); and under it with a
     # margin line down the page from it, which puts ink below it but crosses it once. Cut out
