@@ -8,7 +8,7 @@ import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import cast
@@ -117,6 +117,10 @@ class _Prepared:
     #: (left, top, width, height) in the image's pixels of the part of it that was read, where
     #: that is not all of it (small writing in a big image): the boxes are found within it.
     region: tuple[int, int, int, int] | None = None
+
+
+#: An image's lines, each way it is read (see ``Recognizer._prepare``), or the error that refused it.
+_Outcome = tuple[tuple[_Prepared, ...], ...] | ImageError
 
 
 class Recognizer:
@@ -507,9 +511,7 @@ class Recognizer:
         readings = iter(self._read_prepared([o for o in outcomes if not isinstance(o, ImageError)], length, tokens, threshold))
         return [o if isinstance(o, ImageError) else next(readings) for o in outcomes]
 
-    def _prepare_each(
-        self, images: Sequence[ImageInput], *, until_refused: bool = False
-    ) -> list[tuple[tuple[_Prepared, ...], ...] | ImageError]:
+    def _prepare_each(self, images: Sequence[ImageInput], *, until_refused: bool = False) -> list[_Outcome]:
         """Each image's lines (see :meth:`_prepare`), or the :class:`ImageError` that refused it,
         in order; with ``until_refused``, up to the first refused one, the images after it left
         unprepared but those already begun. Several images are prepared on up to
@@ -517,28 +519,29 @@ class Recognizer:
         and numpy, which release the GIL, and one image leaves the second core of a 2-core
         machine half idle."""
 
-        def prepare(image: ImageInput) -> tuple[tuple[_Prepared, ...], ...] | ImageError:
+        def prepare(image: ImageInput) -> _Outcome:
             try:
                 return self._prepare(image)
             except ImageError as exc:
                 return exc
 
-        threads = min(len(images), _PREPARE_THREADS, os.cpu_count() or 1)
-        out: list[tuple[tuple[_Prepared, ...], ...] | ImageError] = []
-        if threads < 2:
-            for image in images:
-                out.append(prepare(image))
-                if until_refused and isinstance(out[-1], ImageError):
+        def collect(outcomes: Iterator[_Outcome]) -> list[_Outcome]:
+            out = []
+            for outcome in outcomes:
+                out.append(outcome)
+                if until_refused and isinstance(outcome, ImageError):
                     break
             return out
+
+        threads = min(len(images), _PREPARE_THREADS, os.cpu_count() or 1)
+        if threads < 2:
+            return collect(map(prepare, images))  # (lazy: nothing past where it stops is prepared)
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="seqdigits-prepare") as pool:
             futures = [pool.submit(prepare, image) for image in images]
-            for future in futures:
-                out.append(future.result())
-                if until_refused and isinstance(out[-1], ImageError):
-                    # (A truncated upload among 32 photos need not wait for the other 31.)
-                    pool.shutdown(cancel_futures=True)
-                    break
+            out = collect(future.result() for future in futures)
+            # Where it stopped short, the images not yet begun are not prepared (a truncated
+            # upload among 32 photos need not wait for the other 31).
+            pool.shutdown(cancel_futures=True)
         return out
 
     def _options(self, length: int | None, pattern: str | None, min_confidence: float | None) -> tuple[tuple[tuple[Token, ...], ...] | None, float]:
