@@ -216,10 +216,8 @@ def with_page_line(
     80-160 deep) 3-15 px from either side, the ``"edge"`` of the paper there (the table beyond
     it 60-160 levels darker), or a fold ``"through"`` the writing (20-80 % of the way across).
     Pixel noise of std ``noise``."""
-    height, width = line.shape
-    paper = float(np.median(line))
-    grow = int(pad * height)
-    page = np.pad(line.astype(np.float64), ((grow, grow), (0, 0)), constant_values=paper)
+    width = line.shape[1]
+    page, _ = _on_a_taller_page(line, pad)
     ys, xs = np.mgrid[0 : page.shape[0], 0:width].astype(np.float64)
     left = bool(rng.integers(2))
     x0 = rng.uniform(3, 15) if left else rng.uniform(width - 15, width - 3)
@@ -234,7 +232,7 @@ def with_page_line(
         mark = rng.uniform(60, 160) * ((x < 0) if left else (x > 0))
     else:
         raise ValueError(f"unknown page line {kind!r}")
-    return np.clip(np.round(page - mark + rng.normal(0, noise, page.shape)), 0, 255).astype(np.uint8)
+    return _darkened(page, mark, rng, noise)
 
 
 def with_fold_across(
@@ -244,16 +242,25 @@ def with_fold_across(
     above and below it, and a soft fold across the whole page (a trough 4-8 px wide, 30-90
     levels deep, leaning up to 0.02 px a column) through the writing, 30-70 % of the way down
     its digits' boxes. Pixel noise of std ``noise``."""
-    image = line.image
-    height, width = image.shape
-    paper = float(np.median(image))
-    grow = int(pad * height)
-    page = np.pad(image.astype(np.float64), ((grow, grow), (0, 0)), constant_values=paper)
+    width = line.image.shape[1]
+    page, grow = _on_a_taller_page(line.image, pad)
     top, bottom = min(b.y for b in line.boxes) + grow, max(b.bottom for b in line.boxes) + grow
     ys, xs = np.mgrid[0 : page.shape[0], 0:width].astype(np.float64)
     y0 = top + rng.uniform(0.3, 0.7) * (bottom - top) + rng.uniform(-0.02, 0.02) * (xs - width / 2)
     fold = rng.uniform(30, 90) * np.exp(-(((ys - y0) / rng.uniform(4, 8)) ** 2))
-    return np.clip(np.round(page - fold + rng.normal(0, noise, page.shape)), 0, 255).astype(np.uint8)
+    return _darkened(page, fold, rng, noise)
+
+
+def _on_a_taller_page(image: np.ndarray, pad: float) -> tuple[np.ndarray, int]:
+    """``image`` (uint8 (H, W)) as float64 with ``pad`` times its height of its paper (its
+    median level) added above and below it, and the rows added each way."""
+    grow = int(pad * image.shape[0])
+    return np.pad(image.astype(np.float64), ((grow, grow), (0, 0)), constant_values=float(np.median(image))), grow
+
+
+def _darkened(page: np.ndarray, mark: np.ndarray, rng: np.random.Generator, noise: float) -> np.ndarray:
+    """``page`` (float64) darkened by ``mark`` (levels), with pixel noise of std ``noise``, as uint8."""
+    return np.clip(np.round(page - mark + rng.normal(0, noise, page.shape)), 0, 255).astype(np.uint8)
 
 
 def ones_off_the_canvas() -> list[np.ndarray]:
