@@ -656,7 +656,8 @@ def binarize(
     if dark_ink is None:
         dark_ink = ink_is_dark(gray)
     result = _binarize(gray, method, dark_ink, window)
-    lines = _page_lines(result, PAGE_LINE_RATIO)
+    values = gray if dark_ink else 255 - gray  # (ink dark, for measuring a line's profile)
+    lines = _page_lines(result, PAGE_LINE_RATIO, values)
     if lines:
         result = _without_lines(result, lines)
     region = writing_region(result) if window is None else None
@@ -669,7 +670,7 @@ def binarize(
     else:
         # A line too faint for the page's threshold may show on the region's, and run its height.
         found = _binarize(writing, method, dark_ink, None)
-        own = _page_lines(found, REGION_LINE_RATIO)
+        own = _page_lines(found, REGION_LINE_RATIO, values[top:bottom, left:right])
         result[top:bottom, left:right] = _without_lines(found, own) if own else found
     # (Lines of the page found in the region again, where the page's threshold had parted them.)
     return _without_lines(result, lines) if lines else result
@@ -860,6 +861,18 @@ PAGE_LINE_MARGIN = 0.02
 #: lone line, or one with specks or a dot beside it, may be a 1 drawn off a canvas, and is left.
 PAGE_LINE_WRITING = 0.05
 PAGE_LINE_FILL = 0.6
+#: A lone line (nothing written beside it) that runs from edge to edge is still no 1 drawn off a
+#: canvas where it is joined to ink that runs across the page from side to side (folds or printed
+#: lines crossing: a folded page, a table's cells), or where it is soft: a fold's trough, dark in
+#: its middle only, not a stroke's flat core. Across the line, averaged along it, the part at
+#: least 0.9 of its depth under the paper is under LONE_LINE_CORE of the part at least half its
+#: depth under it. Measured: folds 4-8 px wide 0.35-0.42; 1s drawn off a canvas with a 6-16 px
+#: pen 0.82-0.96, blurred (a Gaussian of std 1, 2, 3 px) 0.59-0.85, 0.41-0.69, 0.37-0.54: a
+#: stroke blurred as wide as a fold is read as one.
+LONE_LINE_CORE = 0.5
+#: ... on a line at least LONE_LINE_WIDTH px wide at half its depth: a stroke's edges blur over a
+#: pixel or two each side, which leaves a thinner stroke's core no wider than a fold's.
+LONE_LINE_WIDTH = 6.0
 #: The same on the writing's region (see :func:`writing_region`), binarized on its own: its
 #: margins make it 2.6 times as tall as its tallest mark (less where the page's edge cuts them),
 #: and the writing reaches none of its edges.
@@ -877,9 +890,11 @@ _Sides = tuple[tuple[float, float], tuple[float, float]]
 _PageLine = tuple[tuple[int, int, _Sides], ...]
 
 
-def _page_lines(mask: npt.NDArray[np.bool_], ratio: float) -> list[_PageLine]:
+def _page_lines(mask: npt.NDArray[np.bool_], ratio: float, values: npt.NDArray[np.uint8]) -> list[_PageLine]:
     """The page lines of an ink mask (bool (H, W)): at least ``ratio`` times as tall as any other
-    mark (see PAGE_LINE_RATIO), with writing beside them (see PAGE_LINE_WRITING)."""
+    mark (see PAGE_LINE_RATIO), with writing beside them (see PAGE_LINE_WRITING); or alone,
+    from edge to edge, crossed or soft (see LONE_LINE_CORE) in ``values`` (uint8 (H, W), the
+    page with its ink dark)."""
     height, width = mask.shape
     end = max(2, math.ceil(PAGE_LINE_MARGIN * height))
     if not any(strip.any() for strip in (mask[:end], mask[-end:], mask[:, :end], mask[:, -end:])):
@@ -894,6 +909,7 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float) -> list[_PageLine]:
     # Writing that touches a line is one mark with it: it is the ink off the line, where that is
     # as much as half the line's (not a 1's flag), and as tall as the rows it holds.
     joined = []
+    bare = set()  # (lines with ink off them in fewer rows than the least writing is tall)
     lefts, tops, widths, heights = stats[:, :4].T
     edge = (tops < end) | (tops + heights > height - end) | (lefts < end) | (lefts + widths > width - end)
     edge[0] = False  # (the background)
@@ -919,6 +935,8 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float) -> list[_PageLine]:
         rows = int(np.count_nonzero(np.count_nonzero(off_line, axis=1) >= 2))
         if np.count_nonzero(off_line) >= 0.5 * np.count_nonzero(on) and rows >= least_writing:
             joined.append(rows)
+        elif rows < least_writing:
+            bare.add(label)
     if not found:
         return []
     # Writing beside the line: strokes at least PAGE_LINE_WRITING of the page's height (not
@@ -928,7 +946,16 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float) -> list[_PageLine]:
     others &= (heights >= least_writing) & (stats[:, cv2.CC_STAT_AREA] < PAGE_LINE_FILL * widths * heights)
     tallest = heights[others].tolist() + joined
     if not tallest:
-        return []
+        return [
+            ((int(tops[label]), int(tops[label] + heights[label]), sides),)
+            for label, (sides, ends) in found.items()
+            if ends[0]
+            and ends[1]
+            and (
+                (lefts[label] < end and lefts[label] + widths[label] > width - end)
+                or (label in bare and _soft(values, int(tops[label]), int(tops[label] + heights[label]), sides))
+            )
+        ]
     least = ratio * max(tallest)
     bottoms = tops + heights
 
@@ -950,6 +977,37 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float) -> list[_PageLine]:
             split = (meet[0] + meet[1]) // 2
             lines.append(((int(tops[upper]), split, found[upper][0]), (split, int(bottoms[lower]), found[lower][0])))
     return lines
+
+
+def _soft(values: npt.NDArray[np.uint8], first: int, last: int, sides: _Sides) -> bool:
+    """Whether a page line (rows ``first`` to ``last`` of ``values``, uint8 (H, W), ink dark;
+    its ``sides`` as in _PageLine) is a soft trough across, not a stroke (see LONE_LINE_CORE)."""
+    rows = np.unique(np.linspace(first, last - 1, 64).round().astype(np.int64))
+    (lean_l, offset_l), (lean_r, offset_r) = sides
+    left, right = lean_l * rows + offset_l, lean_r * rows + offset_r
+    half = max(1.0, float(np.median(right - left + 1.0)) / 2.0)
+    step = 0.25
+    across = np.arange(-math.ceil(3 * half + 4), math.ceil(3 * half + 4) + step, step)
+    columns = (left + right)[:, None] / 2.0 + across[None, :]
+    # Each row's profile at the same offsets from the line's middle (linear between columns).
+    base = np.floor(columns).astype(np.int64)
+    inside = (base >= 0) & (base + 1 < values.shape[1])
+    base = base.clip(0, values.shape[1] - 2)
+    page = values[rows].astype(np.float64)
+    picked = np.take_along_axis(page, base, axis=1)
+    after = np.take_along_axis(page, base + 1, axis=1)
+    level = np.where(inside, picked + (columns - base) * (after - picked), np.nan)
+    seen = inside.any(axis=0)
+    if not seen.all():
+        return False  # (the page's edge within reach: too close to tell)
+    profile = np.nanmean(level, axis=0)
+    paper = float(np.median(profile[np.abs(across) >= 2 * half + 2]))
+    depth = paper - float(profile.min())
+    if depth <= 0:
+        return False
+    under = paper - profile
+    wide = np.count_nonzero(under >= 0.5 * depth)
+    return bool(wide * step >= LONE_LINE_WIDTH and np.count_nonzero(under >= 0.9 * depth) < LONE_LINE_CORE * wide)
 
 
 def _page_line_tolerance(height: int) -> float:

@@ -263,6 +263,34 @@ def _darkened(page: np.ndarray, mark: np.ndarray, rng: np.random.Generator, nois
     return np.clip(np.round(page - mark + rng.normal(0, noise, page.shape)), 0, 255).astype(np.uint8)
 
 
+#: Blank pages, (height, width) px: a field photographed close, a wide strip, a page.
+BLANK_PAGES = ((185, 349), (300, 800), (600, 450))
+
+
+def lines_on_a_blank_page(lines: tuple[str, ...], rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
+    """A blank page (``size``: height, width; paper 180-240, pixel noise of std 2) with straight
+    ``lines`` from edge to edge, each ``"fold"`` (down the page: a soft trough 4-8 px wide, 30-90
+    levels deep, leaning up to 0.15 px a row) or ``"rule"`` (sharp, 2-4 px, 80-160 deep), or the
+    same ``"... across"`` the page (leaning up to 0.02 px a column), at 10-90 % of the way."""
+    height, width = size
+    paper = rng.uniform(180, 240)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    marks = np.zeros(size)
+    for kind in lines:
+        if kind.endswith(" across"):
+            off = ys - (rng.uniform(0.1, 0.9) * height + rng.uniform(-0.02, 0.02) * (xs - width / 2))
+        else:
+            off = xs - (rng.uniform(0.1, 0.9) * width + rng.uniform(-0.15, 0.15) * (ys - height / 2))
+        if kind.startswith("fold"):
+            mark = rng.uniform(30, 90) * np.exp(-((off / rng.uniform(4, 8)) ** 2))
+        elif kind.startswith("rule"):
+            mark = rng.uniform(80, 160) * (np.abs(off) <= rng.uniform(1, 2))
+        else:
+            raise ValueError(f"unknown line {kind!r}")
+        marks = np.maximum(marks, mark)  # (where two cross, the deeper)
+    return np.clip(np.round(paper - marks + rng.normal(0, 2, size)), 0, 255).astype(np.uint8)
+
+
 def ones_off_the_canvas() -> list[np.ndarray]:
     """A 1 drawn past both edges of a 200 x 400 canvas (a 10 px pen), upright and leaning, alone
     and with a dot beside it."""
