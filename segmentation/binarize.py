@@ -6,7 +6,7 @@ import itertools
 import math
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 import cv2
 import numpy as np
@@ -939,10 +939,21 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float, values: npt.NDArray[n
             bare.add(label)
     if not found:
         return []
+    lefts, tops, widths, heights = (column.copy() for column in (lefts, tops, widths, heights))
+    pieces = _chain_pieces(np.asarray(labels), np.asarray(stats), found, tolerance)
+    for label, (first, last, x0, x1, sides, chained) in pieces.items():
+        # (The line spans its pieces now: its height is theirs, its ends where they end.)
+        tops[label], heights[label], lefts[label], widths[label] = first, last - first, x0, x1 - x0
+        ends = found[label][1]
+        found[label] = (sides, (ends[0] or first < end, ends[1] or last > height - end))
+        for piece in chained:
+            found.pop(piece, None)
+            bare.discard(piece)
+    absorbed = [piece for _, _, _, _, _, chained in pieces.values() for piece in chained]
     # Writing beside the line: strokes at least PAGE_LINE_WRITING of the page's height (not
     # specks, nor a dot beside a 1 drawn off the canvas: see PAGE_LINE_FILL).
     others = np.ones(count, bool)
-    others[[0, *found]] = False
+    others[[0, *found, *absorbed]] = False
     others &= (heights >= least_writing) & (stats[:, cv2.CC_STAT_AREA] < PAGE_LINE_FILL * widths * heights)
     tallest = heights[others].tolist() + joined
     if not tallest:
@@ -977,6 +988,65 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float, values: npt.NDArray[n
             split = (meet[0] + meet[1]) // 2
             lines.append(((int(tops[upper]), split, found[upper][0]), (split, int(bottoms[lower]), found[lower][0])))
     return lines
+
+
+#: A page line the threshold left in pieces (a faint paper's edge, dashed where it steps from one
+#: column to the next): the marks that lie wholly within its band carried on down the page (its
+#: sides, each within the page line tolerance) are more of it, where with it they hold ink in at
+#: least PAGE_LINE_PIECES of the rows they span, and their sides, fitted again, are straight.
+PAGE_LINE_PIECES = 0.5
+#: How many times a page line in pieces is carried on and fitted again, at the most.
+PAGE_LINE_GROWTH = 8
+
+
+def _chain_pieces(
+    labels: npt.NDArray[np.integer[Any]],
+    stats: npt.NDArray[np.integer[Any]],
+    found: dict[int, tuple[_Sides, tuple[bool, bool]]],
+    tolerance: float,
+) -> dict[int, tuple[int, int, int, int, _Sides, list[int]]]:
+    """Per page line of ``found`` (component label: sides, ends) that other components of
+    ``labels`` (their ``stats``) carry on: its rows (first, last), its columns (x0, x1), the sides
+    fitted on all its pieces, and the labels of the other pieces (see PAGE_LINE_PIECES)."""
+    lefts, tops, widths, heights = stats[:, :4].T
+    bottoms, rights = tops + heights - 1, lefts + widths - 1
+    out = {}
+    taken: set[int] = set()
+    for label, (sides, ends) in found.items():
+        if label in taken:
+            continue
+        group, kept = [label], None
+        # Grown a few pieces at a time, refitted each time: a piece the page's edge cuts, or a
+        # short one, measures the line's lean roughly, and its band carried far drifts off it.
+        for _ in range(PAGE_LINE_GROWTH):
+            # Each box within the band over its rows (the band's sides are straight: their
+            # columns at the box's top and bottom rows bound it; the fit on the whole says more).
+            (left_top, right_top), (left_bottom, right_bottom) = (
+                _sides_at(sides, rows, tolerance) for rows in (tops, bottoms)
+            )
+            least, most = np.minimum(left_top, left_bottom)[:, 0], np.maximum(right_top, right_bottom)[:, 0]
+            inside = (least <= lefts) & (rights <= most)
+            inside[[0, *group]] = False
+            more = [piece for piece in np.flatnonzero(inside).tolist() if piece not in taken]
+            # (A piece from the top and one from the bottom are one line parted where it crosses
+            # the writing: _page_lines joins them as such, each with its own sides.)
+            parted = ends[0] != ends[1] and any(found.get(piece, (None, ends))[1] == ends[::-1] for piece in more)
+            if not more or parted:
+                break
+            grown = [*group, *more]
+            first, last = int(tops[grown].min()), int(bottoms[grown].max()) + 1
+            x0, x1 = int(lefts[grown].min()), int(rights[grown].max()) + 1
+            own = np.isin(labels[first:last, x0:x1], grown)
+            fit = _straight_sides(own, tolerance)
+            if np.count_nonzero(own.any(axis=1)) < PAGE_LINE_PIECES * (last - first) or fit is None:
+                break
+            (lean_l, offset_l), (lean_r, offset_r) = fit
+            sides = ((lean_l, x0 + offset_l - lean_l * first), (lean_r, x0 + offset_r - lean_r * first))
+            group, kept = grown, (first, last, x0, x1, sides, grown[1:])
+        if kept is not None:
+            out[label] = kept
+            taken.update(group)
+    return out
 
 
 def _soft(values: npt.NDArray[np.uint8], first: int, last: int, sides: _Sides) -> bool:

@@ -450,6 +450,24 @@ def test_a_line_down_the_whole_page_is_not_ink(mnist_test, kind: str) -> None:  
         assert (mask[grow:-grow] & bold).sum() >= 0.98 * bold.sum()
 
 
+@pytest.mark.parametrize("lean", [0.0, 0.06, -0.12])
+def test_a_line_down_the_page_in_pieces_is_not_ink(lean: float) -> None:
+    # The paper's edge, where the table beyond is faint, thresholds into dashes (it steps from one
+    # column to the next): only the first piece met the page's edge, and alone it was no taller
+    # than the writing, so all stayed ink (read as 1s on lines of their own). The dashes along it
+    # are more of the line, and go with it; the writing keeps its ink.
+    image, truth = _page()
+    grow = image.shape[0]
+    page = np.pad(image, ((grow, grow), (0, 0)), constant_values=230)
+    writing = np.pad(truth, ((grow, grow), (0, 0)))
+    for top in range(0, 290, 45):  # (ending short of the page's bottom and sides: no piece meets them)
+        x = 275 + lean * (top - 180)
+        cv2.line(page, (round(x), top), (round(x + lean * 35), top + 35), 60, 2)
+    mask = binarize(page)
+    assert not mask[:, 250:].any()
+    assert (mask & writing).sum() >= 0.99 * writing.sum() and not (mask & ~writing)[:, :250].any()
+
+
 @pytest.mark.parametrize(
     "lines", [("fold",), ("fold", "fold across"), ("rule", "rule across"), ("fold", "rule across")]
 )
