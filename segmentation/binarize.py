@@ -640,7 +640,8 @@ def binarize(
     writing's region: see below). Returns bool (H, W), True on ink; all False for a blank page.
     A mark with soft edges (a smudge, a stain, a shadow's edge: see ``SOFT_SLOPE``) is not ink,
     nor is a straight line down the page from its edge with writing beside it (a fold, a margin
-    line, the paper's edge: see ``PAGE_LINE_RATIO``), but where strokes cross it.
+    line, the paper's edge: see ``PAGE_LINE_RATIO``; in pieces too: see ``PAGE_LINE_PIECES``), but
+    where strokes cross it, nor one alone on the page that no pen drew (see ``LONE_LINE_CORE``).
 
     Without a ``window``, a page with much paper around the writing (a phone photo) is
     binarized twice: the whole page, then the writing's region (:func:`writing_region`) on its

@@ -460,7 +460,7 @@ def test_a_line_down_the_page_in_pieces_is_not_ink(lean: float) -> None:
     grow = image.shape[0]
     page = np.pad(image, ((grow, grow), (0, 0)), constant_values=230)
     writing = np.pad(truth, ((grow, grow), (0, 0)))
-    for top in range(0, 290, 45):  # (ending short of the page's bottom and sides: no piece meets them)
+    for top in range(0, 290, 45):  # (ending short of the page's bottom: no piece from the bottom)
         x = 275 + lean * (top - 180)
         cv2.line(page, (round(x), top), (round(x + lean * 35), top + 35), 60, 2)
     mask = binarize(page)
