@@ -926,8 +926,7 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float, values: npt.NDArray[n
         ends = (y < end or bool((own[0] & off).any()), y + h > height - end or bool((own[-1] & off).any()))
         if not (ends[0] or ends[1]):
             continue
-        (lean_l, offset_l), (lean_r, offset_r) = fit
-        sides = ((lean_l, x + offset_l - lean_l * y), (lean_r, x + offset_r - lean_r * y))
+        sides = _on_the_page(fit, x, y)
         found[label] = (sides, ends)
         left, right = _sides_at(sides, np.arange(y, y + h), tolerance)
         columns = np.arange(x, x + w)[None, :]
@@ -1041,13 +1040,19 @@ def _chain_pieces(
             fit = _straight_sides(own, tolerance)
             if np.count_nonzero(own.any(axis=1)) < PAGE_LINE_PIECES * (last - first) or fit is None:
                 break
-            (lean_l, offset_l), (lean_r, offset_r) = fit
-            sides = ((lean_l, x0 + offset_l - lean_l * first), (lean_r, x0 + offset_r - lean_r * first))
+            sides = _on_the_page(fit, x0, first)
             group, kept = grown, (first, last, x0, x1, sides, grown[1:])
         if kept is not None:
             out[label] = kept
             taken.update(group)
     return out
+
+
+def _on_the_page(sides: _Sides, left: int, top: int) -> _Sides:
+    """``sides`` fitted in a box whose top left pixel is (``left``, ``top``) of the page, in the
+    page's columns and rows (see _PageLine)."""
+    (lean_l, offset_l), (lean_r, offset_r) = sides
+    return (lean_l, left + offset_l - lean_l * top), (lean_r, left + offset_r - lean_r * top)
 
 
 def _soft(values: npt.NDArray[np.uint8], first: int, last: int, sides: _Sides) -> bool:
