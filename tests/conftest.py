@@ -225,9 +225,9 @@ def with_page_line(
         x0 = rng.uniform(0.2, 0.8) * width
     x = xs - (x0 + rng.uniform(-0.15, 0.15) * (ys - page.shape[0] / 2))
     if kind in ("fold", "through"):
-        mark = rng.uniform(30, 90) * np.exp(-((x / rng.uniform(4, 8)) ** 2))
+        mark = _fold(x, rng)
     elif kind == "margin":
-        mark = rng.uniform(80, 160) * (np.abs(x) <= rng.uniform(1, 2))
+        mark = _printed_line(x, rng)
     elif kind == "edge":
         mark = rng.uniform(60, 160) * ((x < 0) if left else (x > 0))
     else:
@@ -247,8 +247,7 @@ def with_fold_across(
     top, bottom = min(b.y for b in line.boxes) + grow, max(b.bottom for b in line.boxes) + grow
     ys, xs = np.mgrid[0 : page.shape[0], 0:width].astype(np.float64)
     y0 = top + rng.uniform(0.3, 0.7) * (bottom - top) + rng.uniform(-0.02, 0.02) * (xs - width / 2)
-    fold = rng.uniform(30, 90) * np.exp(-(((ys - y0) / rng.uniform(4, 8)) ** 2))
-    return _darkened(page, fold, rng, noise)
+    return _darkened(page, _fold(ys - y0, rng), rng, noise)
 
 
 def _on_a_taller_page(image: np.ndarray, pad: float) -> tuple[np.ndarray, int]:
@@ -256,6 +255,16 @@ def _on_a_taller_page(image: np.ndarray, pad: float) -> tuple[np.ndarray, int]:
     median level) added above and below it, and the rows added each way."""
     grow = int(pad * image.shape[0])
     return np.pad(image.astype(np.float64), ((grow, grow), (0, 0)), constant_values=float(np.median(image))), grow
+
+
+def _fold(off: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A soft fold's darkening (levels), 30-90 deep, a trough 4-8 px wide, ``off`` px from its middle."""
+    return rng.uniform(30, 90) * np.exp(-((off / rng.uniform(4, 8)) ** 2))
+
+
+def _printed_line(off: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A sharp printed line's darkening (levels), 80-160 deep, 2-4 px wide, ``off`` px from its middle."""
+    return rng.uniform(80, 160) * (np.abs(off) <= rng.uniform(1, 2))
 
 
 def _darkened(page: np.ndarray, mark: np.ndarray, rng: np.random.Generator, noise: float) -> np.ndarray:
@@ -282,13 +291,13 @@ def lines_on_a_blank_page(lines: tuple[str, ...], rng: np.random.Generator, size
         else:
             off = xs - (rng.uniform(0.1, 0.9) * width + rng.uniform(-0.15, 0.15) * (ys - height / 2))
         if kind.startswith("fold"):
-            mark = rng.uniform(30, 90) * np.exp(-((off / rng.uniform(4, 8)) ** 2))
+            mark = _fold(off, rng)
         elif kind.startswith("rule"):
-            mark = rng.uniform(80, 160) * (np.abs(off) <= rng.uniform(1, 2))
+            mark = _printed_line(off, rng)
         else:
             raise ValueError(f"unknown line {kind!r}")
         marks = np.maximum(marks, mark)  # (where two cross, the deeper)
-    return np.clip(np.round(paper - marks + rng.normal(0, 2, size)), 0, 255).astype(np.uint8)
+    return _darkened(np.full(size, paper), marks, rng, 2.0)
 
 
 def ones_off_the_canvas() -> list[np.ndarray]:
