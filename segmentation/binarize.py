@@ -130,6 +130,33 @@ def _floor_level(values: npt.NDArray[np.uint8], tail: int) -> int:
     return 255 - _tail_level(np.asarray(cv2.bitwise_not(values), np.uint8), tail)
 
 
+def _percentiles(values: npt.NDArray[np.uint8], qs: tuple[float, ...]) -> tuple[float, ...]:
+    """``np.percentile(values, qs)`` (its linear interpolation, to the bit) of uint8 ``values``
+    (any shape, not empty), found in their histogram: a page's pixels are not sorted (on a 12 MP
+    photo's measuring copy, numpy's partial sorts cost about 8 ms)."""
+    if values.size < 1 << 24:  # (OpenCV counts in float32: exact below 2**24)
+        counts = cv2.calcHist([np.ascontiguousarray(values)], [0], None, [256], [0, 256]).ravel().astype(np.int64)
+    else:
+        counts = np.bincount(values.ravel(), minlength=256)
+    above = np.cumsum(counts)
+    n = int(above[-1])
+
+    def level(k: int) -> float:
+        return float(np.searchsorted(above, k, side="right"))
+
+    out = []
+    for q in qs:
+        at = (n - 1) * (q / 100)
+        if at >= n - 1:
+            out.append(level(n - 1))
+            continue
+        low = math.floor(at)
+        a, b, t = level(low), level(low + 1), at - low
+        # numpy's lerp: from the nearer end
+        out.append(a + (b - a) * t if t < 0.5 else b - (b - a) * (1 - t))
+    return tuple(out)
+
+
 def _off_local_mean(source: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """How far each pixel of ``source`` (float32 (H, W)) lies from its 5 x 5 mean: a sharp edge
     stands far off it, pixel noise a little, soft shading (a stain, a shadow, a fold) hardly."""
@@ -151,7 +178,7 @@ def is_blank(gray: npt.NDArray[np.uint8], *, faint: bool = True) -> bool:
 def _contrast(gray: npt.NDArray[np.uint8], faint_snr: float | None) -> Literal["blank", "faint", "writing"]:
     """:func:`is_blank`'s verdict, and whether what is written is faint writing (a spread under
     ``MIN_CONTRAST``) sought at ``faint_snr`` times the noise (None: not sought)."""
-    lo, hi = np.percentile(gray, [0.5, 99.5])
+    lo, hi = _percentiles(gray, (0.5, 99.5))
     spread = float(hi - lo)
     if spread >= MIN_CONTRAST:
         return "writing"
@@ -819,8 +846,8 @@ def _binarize(gray: npt.NDArray[np.uint8], method: Method, dark_ink: bool, windo
     auto = method == "auto"
     if auto:
         # Paper brightness varies under a shadow or a gradient: look at the background alone.
-        blurred = cv2.blur(ink, (win, win))
-        lo, hi = np.percentile(blurred, [5, 95])
+        blurred = np.asarray(cv2.blur(ink, (win, win)), np.uint8)
+        lo, hi = _percentiles(blurred, (5, 95))
         method = "sauvola" if hi - lo > 40 else "otsu"
     if method == "otsu":
         _, mask = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)

@@ -5,6 +5,9 @@ import importlib
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
 
 from datasets.photo import photograph
 from datasets.synth import LineGenerator, SynthConfig
@@ -557,3 +560,19 @@ def test_the_disc_opening_is_opencvs_ellipse_opening_pixel_for_pixel(size: int) 
         for image in (rng.integers(0, 256, shape, dtype=np.uint8), smooth):
             expected = cv2.morphologyEx(image, cv2.MORPH_OPEN, disc)
             assert np.array_equal(module._disc_open(image, size), expected), (size, shape)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=arrays(np.uint8, array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=60)),
+    skew=st.integers(0, 255),
+    qs=st.lists(st.floats(0.0, 100.0, allow_nan=False), min_size=1, max_size=4),
+)
+def test_percentiles_of_a_page_are_numpys_to_the_bit(values: np.ndarray, skew: int, qs: list[float]) -> None:
+    # binarize reads a page's percentiles from its histogram, for speed: they must stay numpy's
+    # (linear interpolation) exactly, or the masks would move. Pages of few levels, as paper is.
+    module = importlib.import_module("segmentation.binarize")
+    pages = [values, np.minimum(values, skew), np.where(values > skew, 255, values).astype(np.uint8)]
+    for page in pages:
+        expected = tuple(float(v) for v in np.percentile(page, qs))
+        assert module._percentiles(page, tuple(qs)) == expected

@@ -240,6 +240,24 @@ def test_exif_orientation_is_honoured(recognizer, line, orientation: int, rotate
     assert (reading.width, reading.height) == (line.image.shape[1], line.image.shape[0])
 
 
+@pytest.mark.parametrize("orientation,rotate", [(1, None), (6, cv2.ROTATE_90_COUNTERCLOCKWISE)])
+def test_a_callers_pil_image_is_read_upright_and_left_as_it_was(recognizer, line, orientation: int, rotate: int | None) -> None:  # type: ignore[no-untyped-def]
+    # A photo the caller opened with Pillow: read upright per its EXIF, but never turned in its
+    # place (the reader turns the images it decodes itself in place, to spare a copy).
+    stored = line.image if rotate is None else cv2.rotate(line.image, rotate)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    Image.fromarray(stored).save(buffer, format="JPEG", quality=95, exif=exif.tobytes())
+    image = Image.open(io.BytesIO(buffer.getvalue()))
+    before = np.asarray(image).copy()
+    reading = recognizer.read(image)
+    assert reading.text == "75011"
+    assert (reading.width, reading.height) == (line.image.shape[1], line.image.shape[0])
+    assert image.getexif().get(0x0112) == orientation
+    assert np.array_equal(np.asarray(image), before)
+
+
 def _as_sensor_stored(image: np.ndarray, orientation: int | None) -> tuple[np.ndarray, Image.Exif]:
     """``image`` as a camera stores it: with ``orientation`` 6, turned as the sensor saw it, with
     the turn to undo in the EXIF."""
