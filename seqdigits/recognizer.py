@@ -84,6 +84,9 @@ _MIN_LINE_HEIGHT = 4.0
 _PREPARE_THREADS = 4
 #: Longest side (px) of the copy of a big image its writing's height is measured on.
 _MEASURE_SIDE = 800
+#: Longest side (px) of the first copy of an image at least twice _MEASURE_SIDE (a phone photo):
+#: writing measured tall there is measured there (see Recognizer._prepare).
+_GLANCE_SIDE = 400
 #: Writing measured under _SMALL_WRITING px tall is enlarged to _ENLARGED_TO px before it is
 #: binarized and cut. On lines of 5 MNIST test digits shrunk to 6-24 px (60 a size), it read
 #: 0, 4, 14, 30, 40, 54, 57 and 58 right at 6, 7, 8, 10, 12, 16, 20 and 24 px as it was, and
@@ -198,22 +201,17 @@ class Recognizer:
         # A big image is measured on a copy of at most _MEASURE_SIDE px: a quarter of the pixels
         # or fewer to binarize and search for rules, and writing tall enough to need shrinking
         # is still tall enough to measure there.
-        coarse = min(1.0, _MEASURE_SIDE / max(gray.shape))
-        copy = gray if coarse == 1.0 else shrunk(gray, coarse)
-        mask = binarize(copy)
-        if coarse < 1.0 and not mask.any():
-            # Writing a few px tall on the small copy can be too faint there to find; the page
-            # is binarized at the working size in any case, and measured there.
-            coarse, copy = 1.0, gray
-            mask = binarize(gray)
-        upright, competes = _stands_upright(mask)
-        # Writing that stands upright is measured as the line it is when turned.
-        measured = np.ascontiguousarray(np.rot90(mask)) if upright else mask
+        glance = None
+        if max(gray.shape) >= 2 * _MEASURE_SIDE:
+            # A phone photo's writing is often big: measured tall on a copy of _GLANCE_SIDE px, it
+            # is measured there, a quarter of the pixels to binarize; else as any image is.
+            factor = _GLANCE_SIDE / max(gray.shape)
+            glance = self._measured(gray, factor, glance=True)
+            if glance[-1] <= 2 * self.line_height * factor:
+                glance = None
+        measured = glance or self._measured(gray, min(1.0, _MEASURE_SIDE / max(gray.shape)))
+        copy, coarse, mask, upright, competes, line_height = measured
         tall = 2 * self.line_height * coarse
-        line_height = estimate_line_height(measured)
-        if line_height > tall:
-            # Worth a second look before shrinking: a thick box or a tilted line measures tall.
-            line_height = estimate_line_height(measured, thorough=True)
         region = None
         # Small writing is enlarged: binarized, cut and normalized at 10 px a digit it loses
         # what MNIST's 20 px show, and reads far worse (see _SMALL_WRITING). Never past the
@@ -250,6 +248,33 @@ class Recognizer:
             )
             for turn in ((0, 1, 3) if upright else (0,))
         )
+
+    def _measured(
+        self, gray: npt.NDArray[np.uint8], coarse: float, *, glance: bool = False
+    ) -> tuple[npt.NDArray[np.uint8], float, npt.NDArray[np.bool_], bool, bool, float]:
+        """The writing of ``gray`` measured on a copy ``coarse`` times its size (1.0: itself):
+        the copy, its scale (1.0 where the copy held no ink: measured on ``gray`` then), its ink,
+        whether the writing stands upright and may be a lone digit standing (see
+        :func:`_stands_upright`), and its line height in the copy's px. A ``glance`` measures
+        only two marks or more (a lone mark measured tall, as a line down a blank page, is
+        measured as before), on the copy alone: 0.0 for other writing."""
+        copy = gray if coarse == 1.0 else shrunk(gray, coarse)
+        mask = binarize(copy)
+        if glance and _marks(mask) < 2:
+            return copy, coarse, mask, False, False, 0.0
+        if not glance and coarse < 1.0 and not mask.any():
+            # Writing a few px tall on the small copy can be too faint there to find; the page
+            # is binarized at the working size in any case, and measured there.
+            coarse, copy = 1.0, gray
+            mask = binarize(gray)
+        upright, competes = _stands_upright(mask)
+        # Writing that stands upright is measured as the line it is when turned.
+        measured = np.ascontiguousarray(np.rot90(mask)) if upright else mask
+        line_height = estimate_line_height(measured)
+        if line_height > 2 * self.line_height * coarse:
+            # Worth a second look before shrinking: a thick box or a tilted line measures tall.
+            line_height = estimate_line_height(measured, thorough=True)
+        return copy, coarse, mask, upright, competes, line_height
 
     def _region(
         self,
@@ -821,6 +846,12 @@ def _joined(lines: list[Reading]) -> Reading:
     )
 
 
+def _marks(mask: npt.NDArray[np.bool_]) -> int:
+    """How many marks a bool (H, W) ink mask holds: components with a tenth of the largest one's ink."""
+    areas = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)[2][1:, cv2.CC_STAT_AREA]
+    return int((areas >= 0.1 * areas.max()).sum()) if areas.size else 0
+
+
 def _stands_upright(mask: npt.NDArray[np.bool_]) -> tuple[bool, bool]:
     """Whether the writing in a bool (H, W) ink mask stands upright (see _COLUMN_ELONGATION), and
     whether it may then be a lone digit standing, to be read as it stands too: one mark at least
@@ -830,8 +861,7 @@ def _stands_upright(mask: npt.NDArray[np.bool_]) -> tuple[bool, bool]:
     angle, elongation = ink_axis(mask)
     if elongation < _COLUMN_ELONGATION or abs(angle) < 90.0 - _COLUMN_TILT:
         return False, False
-    areas = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)[2][1:, cv2.CC_STAT_AREA]
-    if int((areas >= 0.1 * areas.max()).sum()) < 2:
+    if _marks(mask) < 2:
         return (True, True) if elongation >= _LONE_MARK_ELONGATION else (False, False)
     return True, one_stroke(mask) is not None
 

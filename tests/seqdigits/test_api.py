@@ -368,6 +368,18 @@ def test_a_phone_photo_reads_with_boxes_in_its_own_pixels(recognizer, line) -> N
         assert char.box.iou(scaled) > 0.7
 
 
+@pytest.mark.parametrize("factor", [2, 4, 6, 8])
+def test_a_phone_photo_reads_whatever_the_writings_size(recognizer, line, factor: int) -> None:  # type: ignore[no-untyped-def]
+    # Digits about 110-430 px tall in a 12 MP photo: below and above the height at which a glance
+    # at a 400 px copy finds them tall and measures them there (about 240 px), read the same.
+    data, (x, y) = _phone_jpeg(line.image, factor=factor, page=(4032, 3024))
+    reading = recognizer.read(data)
+    assert reading.text == "75011"
+    for char, truth in zip(reading.characters, line.boxes):
+        scaled = type(truth)(x + truth.x * factor, y + truth.y * factor, truth.width * factor, truth.height * factor)
+        assert char.box.iou(scaled) > 0.7
+
+
 def test_read_batch_matches_single_reads(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
     gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=5)
     images = [gen.line(t).image for t in ("12", "3456", "789")]
