@@ -132,8 +132,8 @@ def _floor_level(values: npt.NDArray[np.uint8], tail: int) -> int:
 
 def _percentiles(values: npt.NDArray[np.uint8], qs: tuple[float, ...]) -> tuple[float, ...]:
     """``np.percentile(values, qs)`` (its linear interpolation, to the bit) of uint8 ``values``
-    (any shape, not empty), found in their histogram: a page's pixels are not sorted (on a 12 MP
-    photo's measuring copy, numpy's partial sorts cost about 8 ms)."""
+    (any shape; none: 0.0 each, where numpy raises), found in their histogram: a page's pixels
+    are not sorted (on a 12 MP photo's measuring copy, numpy's partial sorts cost about 8 ms)."""
     if values.size < 1 << 24:  # (OpenCV counts in float32: exact below 2**24)
         counts = cv2.calcHist([np.ascontiguousarray(values)], [0], None, [256], [0, 256]).ravel().astype(np.int64)
     else:

@@ -576,3 +576,10 @@ def test_percentiles_of_a_page_are_numpys_to_the_bit(values: np.ndarray, skew: i
     for page in pages:
         expected = tuple(float(v) for v in np.percentile(page, qs))
         assert module._percentiles(page, tuple(qs)) == expected
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (5, 0), (0, 0)])
+def test_an_image_of_no_pixels_is_blank(shape: tuple[int, int]) -> None:
+    empty = np.zeros(shape, np.uint8)
+    assert is_blank(empty) and is_blank(empty, faint=False)
+    assert binarize(empty).shape == shape and not binarize(empty).any()
