@@ -370,7 +370,7 @@ def test_a_phone_photo_reads_with_boxes_in_its_own_pixels(recognizer, line) -> N
 
 @pytest.mark.parametrize("factor", [2, 4, 6, 8])
 def test_a_phone_photo_reads_whatever_the_writings_size(recognizer, line, factor: int) -> None:  # type: ignore[no-untyped-def]
-    # Digits about 110-430 px tall in a 12 MP photo: below and above the height at which a glance
+    # Digits about 90-420 px tall in a 12 MP photo: below and above the height at which a glance
     # at a 400 px copy finds them tall and measures them there (about 240 px), read the same.
     data, (x, y) = _phone_jpeg(line.image, factor=factor, page=(4032, 3024))
     reading = recognizer.read(data)
