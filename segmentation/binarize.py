@@ -117,27 +117,30 @@ def shrunk(image: npt.NDArray[np.uint8], factor: float) -> npt.NDArray[np.uint8]
     return cast("npt.NDArray[np.uint8]", cv2.resize(image, size, interpolation=cv2.INTER_AREA))
 
 
+def _counts(values: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
+    """How many of uint8 ``values`` (any shape) stand at each level: int64 (256,)."""
+    if values.size < 1 << 24:  # (OpenCV counts in float32: exact below 2**24)
+        return cv2.calcHist([np.ascontiguousarray(values)], [0], None, [256], [0, 256]).ravel().astype(np.int64)
+    return np.bincount(values.ravel(), minlength=256)
+
+
 def _tail_level(values: npt.NDArray[np.uint8], tail: int) -> int:
     """The level that more than ``tail`` of ``values`` (uint8, any shape) reach: the
     ``tail + 1``-th highest."""
-    above = np.cumsum(cv2.calcHist([values], [0], None, [256], [0, 256]).ravel()[::-1])
-    return 255 - int(np.searchsorted(above, tail, side="right"))
+    return 255 - int(np.searchsorted(np.cumsum(_counts(values)[::-1]), tail, side="right"))
 
 
 def _floor_level(values: npt.NDArray[np.uint8], tail: int) -> int:
     """The level that more than ``tail`` of ``values`` (uint8, any shape) stay at or under: the
     ``tail + 1``-th lowest."""
-    return 255 - _tail_level(np.asarray(cv2.bitwise_not(values), np.uint8), tail)
+    return int(np.searchsorted(np.cumsum(_counts(values)), tail, side="right"))
 
 
 def _percentiles(values: npt.NDArray[np.uint8], qs: tuple[float, ...]) -> tuple[float, ...]:
     """``np.percentile(values, qs)`` (its linear interpolation, to the bit) of uint8 ``values``
     (any shape; none: 0.0 each, where numpy raises), found in their histogram: a page's pixels
     are not sorted (on a 12 MP photo's measuring copy, numpy's partial sorts cost about 8 ms)."""
-    if values.size < 1 << 24:  # (OpenCV counts in float32: exact below 2**24)
-        counts = cv2.calcHist([np.ascontiguousarray(values)], [0], None, [256], [0, 256]).ravel().astype(np.int64)
-    else:
-        counts = np.bincount(values.ravel(), minlength=256)
+    counts = _counts(values)
     above = np.cumsum(counts)
     n = int(above[-1])
 
