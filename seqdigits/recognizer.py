@@ -207,11 +207,11 @@ class Recognizer:
             # is measured there, a quarter of the pixels to binarize; else as any image is.
             factor = _GLANCE_SIDE / max(gray.shape)
             glance = self._measured(gray, factor, glance=True)
-            if glance[-1] <= 2 * self.line_height * factor:
+            if glance[-1] <= self._tall(factor):
                 glance = None
         measured = glance or self._measured(gray, min(1.0, _MEASURE_SIDE / max(gray.shape)))
         copy, coarse, mask, upright, competes, line_height = measured
-        tall = 2 * self.line_height * coarse
+        tall = self._tall(coarse)
         region = None
         # Small writing is enlarged: binarized, cut and normalized at 10 px a digit it loses
         # what MNIST's 20 px show, and reads far worse (see _SMALL_WRITING). Never past the
@@ -249,6 +249,11 @@ class Recognizer:
             for turn in ((0, 1, 3) if upright else (0,))
         )
 
+    def _tall(self, scale: float) -> float:
+        """The line height (px, on a copy ``scale`` times the working size) over which writing is
+        shrunk to ``line_height``: twice it."""
+        return 2 * self.line_height * scale
+
     def _measured(
         self, gray: npt.NDArray[np.uint8], coarse: float, *, glance: bool = False
     ) -> tuple[npt.NDArray[np.uint8], float, npt.NDArray[np.bool_], bool, bool, float]:
@@ -271,7 +276,7 @@ class Recognizer:
         # Writing that stands upright is measured as the line it is when turned.
         measured = np.ascontiguousarray(np.rot90(mask)) if upright else mask
         line_height = estimate_line_height(measured)
-        if line_height > 2 * self.line_height * coarse:
+        if line_height > self._tall(coarse):
             # Worth a second look before shrinking: a thick box or a tilted line measures tall.
             line_height = estimate_line_height(measured, thorough=True)
         return copy, coarse, mask, upright, competes, line_height
