@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -1027,3 +1028,68 @@ def test_a_rule_is_followed_past_its_segment_as_point_by_point(
         tip = (int(xs[i]), int(ys[i])) if i is not None else (int(rng.integers(w)), int(rng.integers(h)))
         origin = (tip[0] + int(rng.integers(-40, 41)), tip[1] + int(rng.integers(-40, 41)))
         assert module._extend(ink, origin, tip, thickness) == _extend_point_by_point(ink, origin, tip, thickness)
+
+
+def _dashed_line(
+    ink: npt.NDArray[np.uint8], start: tuple[float, float], end: tuple[float, float], *, dash: int, gap: int, pen: int
+) -> None:
+    """A straight line of ``dash`` px of ink and ``gap`` px of none, in turn, from start to end."""
+    length = math.hypot(end[0] - start[0], end[1] - start[1])
+    t = 0.0
+    while t < length:
+        a, b = t / length, min(t + dash, length) / length
+        p = (round(start[0] + a * (end[0] - start[0])), round(start[1] + a * (end[1] - start[1])))
+        q = (round(start[0] + b * (end[0] - start[0])), round(start[1] + b * (end[1] - start[1])))
+        cv2.line(ink, p, q, 255, pen)
+        t += dash + gap
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    line_height=st.floats(8.0, 60.0),
+    upright=st.booleans(),
+    reach=st.floats(0.85, 1.15),
+    slope=st.floats(-0.22, 0.22),
+    dash=st.integers(1, 6),
+    gap_offset=st.integers(-1, 2),
+    pen=st.integers(1, 3),
+    odd=st.tuples(st.booleans(), st.booleans()),
+)
+def test_rules_are_found_as_when_the_hough_transform_always_ran(
+    seed: int,
+    line_height: float,
+    upright: bool,
+    reach: float,
+    slope: float,
+    dash: int,
+    gap_offset: int,
+    pen: int,
+    odd: tuple[bool, bool],
+) -> None:
+    # find_rules skips its Hough transforms where no chain of ink, with the gaps they allow, is
+    # as long as a rule (a bound from the page's components at half size): then they could find
+    # nothing that counts. Dashed lines about as long as a rule, with gaps about as long as the
+    # transform bridges, on pages of odd and even sides, must give the rules found with both run.
+    module = importlib.import_module("segmentation.layout")
+    rng = np.random.default_rng(seed)
+    gap = max(2, int(0.05 * line_height))
+    length = reach * (1.3 if upright else 2.5) * line_height
+    side = int(length * 1.6) + 20
+    h, w = side + int(odd[0]), side + int(odd[1])
+    ink = np.zeros((h, w), np.uint8)
+    x0, y0 = float(rng.uniform(5, w - length - 5)), float(rng.uniform(5, h - length - 5))
+    along, across = length / math.sqrt(1 + slope**2), length * slope / math.sqrt(1 + slope**2)
+    end = (x0 + across, y0 + along) if upright else (x0 + along, y0 + across)
+    _dashed_line(ink, (x0, y0), end, dash=dash, gap=gap + gap_offset, pen=pen)
+    for _ in range(int(rng.integers(0, 4))):  # marks about a digit's size beside it
+        cx, cy = int(rng.integers(w)), int(rng.integers(h))
+        cv2.ellipse(ink, (cx, cy), (max(1, int(line_height / 4)), max(1, int(line_height / 2))), 0, 0, 360, 255, pen)
+    found = find_rules(ink, line_height=line_height)
+    bound = module._reach
+    try:
+        module._reach = lambda *_args, **_kwargs: (10**9, 10**9)
+        always = find_rules(ink, line_height=line_height)
+    finally:
+        module._reach = bound
+    assert np.array_equal(found, always)
