@@ -584,7 +584,12 @@ def ctc_beam_search(log_probs: npt.NDArray[np.float64], *, width: int = 6, floor
     # Python floats and index lists, made once for all frames: the search below is plain
     # Python, and reading numpy scalars one by one was a third of its time.
     rows: list[list[float]] = probs.tolist()
-    allowed: list[list[int]] = [np.flatnonzero(row).tolist() for row in probs[:, 1:] >= floor]
+    # (One nonzero over all frames, in row order, then split by frame: a call per frame was a
+    # fifth of the search.)
+    frame, digit = np.nonzero(probs[:, 1:] >= floor)
+    ends = np.searchsorted(frame, np.arange(1, probs.shape[0] + 1)).tolist()
+    columns = digit.tolist()
+    allowed: list[list[int]] = [columns[start:end] for start, end in zip([0, *ends[:-1]], ends)]
     names = [str(d) for d in range(probs.shape[1] - 1)]
     beams: dict[str, tuple[float, float]] = {"": (1.0, 0.0)}  # text -> P(ends in blank), P(ends in its last digit)
     log_scale = 0.0

@@ -122,6 +122,30 @@ def test_beam_search_finds_the_most_likely_texts(seed: int) -> None:
         assert value == pytest.approx(math.log(p), abs=1e-9)
 
 
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_beam_search_extends_a_frame_only_by_the_digits_over_the_floor(seed: int) -> None:
+    # A digit under the floor in a frame is not read there: the search must find the
+    # distribution over the paths that use, in each frame, a blank or a digit over the floor:
+    # some frames hold several such digits, one none at all.
+    log_probs = _random_log_probs(4, seed)
+    log_probs[2, 1:] -= 12.0  # no digit over the floor in the third frame
+    log_probs -= np.log(np.exp(log_probs).sum(axis=1, keepdims=True))
+    floor = float(np.median(np.exp(log_probs[:, 1:])))
+    allowed = np.exp(log_probs) >= floor
+    allowed[:, 0] = True
+    exact: dict[str, float] = {}
+    for path in itertools.product(range(11), repeat=4):
+        if all(allowed[t, c] for t, c in enumerate(path)):
+            text = "".join(str(c - 1) for t, c in enumerate(path) if c != 0 and (t == 0 or c != path[t - 1]))
+            exact[text] = exact.get(text, 0.0) + float(np.prod([np.exp(log_probs[t, c]) for t, c in enumerate(path)]))
+    # (The search also lists texts it reached with no probability, a repeated digit with no
+    # blank between: their log-probability is that of 1e-300.)
+    found = [(text, value) for text, value in ctc_beam_search(log_probs, width=400, floor=floor) if value > -600.0]
+    assert sorted(text for text, _ in found) == sorted(exact)
+    for text, value in found:
+        assert value == pytest.approx(math.log(exact[text]), abs=1e-9)
+
+
 @pytest.mark.parametrize("stride", [4, 2])
 def test_a_padded_batch_gives_each_line_its_own_result(stride: int) -> None:
     torch.manual_seed(0)
