@@ -140,12 +140,11 @@ def _percentiles(values: npt.NDArray[np.uint8], qs: tuple[float, ...]) -> tuple[
     """``np.percentile(values, qs)`` (its linear interpolation, to the bit) of uint8 ``values``
     (any shape; none: 0.0 each, where numpy raises), found in their histogram: a page's pixels
     are not sorted (on a 12 MP photo's measuring copy, numpy's partial sorts cost about 8 ms)."""
-    counts = _counts(values)
-    above = np.cumsum(counts)
-    n = int(above[-1])
+    at_or_under = np.cumsum(_counts(values))  # how many values stand at each level or under it
+    n = int(at_or_under[-1])
 
-    def level(k: int) -> float:
-        return float(np.searchsorted(above, k, side="right"))
+    def level(k: int) -> float:  # the (k + 1)-th lowest value
+        return float(np.searchsorted(at_or_under, k, side="right"))
 
     out = []
     for q in qs:
