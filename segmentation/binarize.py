@@ -591,7 +591,11 @@ def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> np
     level, _ = cv2.threshold(inked.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     strong = mask & (values > level)
     faint = mask & ~strong
-    if not strong.any() or not faint.any() or float(values[faint].mean()) > FAINT_GRID_RATIO * float(values[strong].mean()):
+    if (
+        not strong.any()
+        or not faint.any()
+        or float(values[faint].mean()) > FAINT_GRID_RATIO * float(values[strong].mean())
+    ):
         return None
     height, width = mask.shape
     short = min(height, width)
@@ -600,7 +604,12 @@ def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> np
     near_strong = cv2.dilate(strong.view(np.uint8), np.ones((5, 5), np.uint8)) > 0
     apart_from_ink = faint & ~near_strong
     found = cv2.HoughLinesP(
-        apart_from_ink.view(np.uint8), 1, np.pi / 180, threshold=max(10, short // 6), minLineLength=max(8, short // 5), maxLineGap=max(4, short // 8)
+        apart_from_ink.view(np.uint8),
+        1,
+        np.pi / 180,
+        threshold=max(10, short // 6),
+        minLineLength=max(8, short // 5),
+        maxLineGap=max(4, short // 8),
     )
     if found is None:
         return None
@@ -642,7 +651,13 @@ def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> np
         start, end = (0, round(row - slope * width / 2)), (width - 1, round(row + slope * (width / 2 - 1)))
         cv2.line(lines, start, end, 1, thickness=max(5, _band(faint, line, near_strong)))
     for column, slope, _ in down:
-        cv2.line(lines, (round(column - slope * height / 2), 0), (round(column + slope * (height / 2 - 1)), height - 1), 1, thickness=5)
+        cv2.line(
+            lines,
+            (round(column - slope * height / 2), 0),
+            (round(column + slope * (height / 2 - 1)), height - 1),
+            1,
+            thickness=5,
+        )
     on_lines = faint & (lines > 0)
     # The grid's own darkness: what its lines hold away from the writing. Stroke edges on a
     # line as faint as that go with the grid; the stroke's body stays.
@@ -936,6 +951,8 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float, values: npt.NDArray[n
     # its top and its bottom end there (at the top or bottom, or off a side). (Not the specks of a
     # page of noise, which may be thousands: a line is taller than the least writing.)
     found = {}
+    # Folds that cross or meet down the page, as one mark: its lines (see _crossed_lines).
+    crossing: dict[int, list[_PageLine]] = {}
     # Writing that touches a line is one mark with it: it is the ink off the line, where that is
     # as much as half the line's (not a 1's flag), and as tall as the rows it holds.
     joined = []
@@ -947,6 +964,20 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float, values: npt.NDArray[n
         x, y, w, h = (int(v) for v in stats[label, :4])
         own = labels[y : y + h, x : x + w] == label
         fit = _straight_sides(own, tolerance)
+        if fit is not None:
+            sides = _on_the_page(fit, x, y)
+            left, right = _sides_at(sides, np.arange(y, y + h), tolerance)
+            columns = np.arange(x, x + w)[None, :]
+            on = own & (columns >= left) & (columns <= right)
+            off_line = own & ~on
+            rows = int(np.count_nonzero(np.count_nonzero(off_line, axis=1) >= 2))
+        if fit is None or rows >= least_writing:
+            # Folds that cross or meet are one mark: not straight, or straight only where they run
+            # as one band, with the rest of them off it. Each of them is straight.
+            crossed = _crossed_lines(own, (x, y), (height, width), end, tolerance)
+            if crossed:
+                crossing[label] = crossed
+                continue
         if fit is None:
             continue
         off = np.zeros(w, bool)
@@ -955,18 +986,12 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float, values: npt.NDArray[n
         ends = (y < end or bool((own[0] & off).any()), y + h > height - end or bool((own[-1] & off).any()))
         if not (ends[0] or ends[1]):
             continue
-        sides = _on_the_page(fit, x, y)
         found[label] = (sides, ends)
-        left, right = _sides_at(sides, np.arange(y, y + h), tolerance)
-        columns = np.arange(x, x + w)[None, :]
-        on = own & (columns >= left) & (columns <= right)
-        off_line = own & ~on
-        rows = int(np.count_nonzero(np.count_nonzero(off_line, axis=1) >= 2))
         if np.count_nonzero(off_line) >= 0.5 * np.count_nonzero(on) and rows >= least_writing:
             joined.append(rows)
         elif rows < least_writing:
             bare.add(label)
-    if not found:
+    if not found and not crossing:
         return []
     lefts, tops, widths, heights = (column.copy() for column in (lefts, tops, widths, heights))
     pieces = _chain_pieces(np.asarray(labels), np.asarray(stats), found, tolerance)
@@ -982,11 +1007,17 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float, values: npt.NDArray[n
     # Writing beside the line: strokes at least PAGE_LINE_WRITING of the page's height (not
     # specks, nor a dot beside a 1 drawn off the canvas: see PAGE_LINE_FILL).
     others = np.ones(count, bool)
-    others[[0, *found, *absorbed]] = False
+    others[[0, *found, *absorbed, *crossing]] = False
     others &= (heights >= least_writing) & (stats[:, cv2.CC_STAT_AREA] < PAGE_LINE_FILL * widths * heights)
     tallest = heights[others].tolist() + joined
     if not tallest:
+        # (Alone, only where each line is soft: a pen's V or X is no digit, but it is what was written.)
         return [
+            line
+            for crossed in crossing.values()
+            if all(_soft(values, *line[0]) for line in crossed)
+            for line in crossed
+        ] + [
             ((int(tops[label]), int(tops[label] + heights[label]), sides),)
             for label, (sides, ends) in found.items()
             if ends[0]
@@ -1000,12 +1031,13 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float, values: npt.NDArray[n
     bottoms = tops + heights
 
     def centre(label: int, row: float) -> float:
-        return sum(lean * row + offset for lean, offset in found[label][0]) / 2.0
+        return _centre(found[label][0], row)
 
     # (A line may end short of the other edge: where the table beyond the paper grows wider than a
     # stroke, it is the background, and only its narrow end is ink.)
     whole = [label for label in found if bottoms[label] - tops[label] >= least]
     lines: list[_PageLine] = [((int(tops[label]), int(bottoms[label]), found[label][0]),) for label in whole]
+    lines += [line for crossed in crossing.values() for line in crossed if line[0][1] - line[0][0] >= least]
     uppers = [label for label, (_, ends) in found.items() if ends[0] and not ends[1] and label not in whole]
     lowers = [label for label, (_, ends) in found.items() if ends[1] and not ends[0] and label not in whole]
     for upper, lower in itertools.product(uppers, lowers):
@@ -1075,6 +1107,109 @@ def _chain_pieces(
             out[label] = kept
             taken.update(group)
     return out
+
+
+def _centre(sides: _Sides, row: float) -> float:
+    """The column (px) midway between a page line's ``sides`` (see _PageLine) in ``row``."""
+    return sum(lean * row + offset for lean, offset in sides) / 2.0
+
+
+#: Folds that cross (an X) or meet (a V) down the page are one mark: its runs of ink, row by row,
+#: are taken for PAGE_LINE_CROSSING straight lines at the most, each found as the line through
+#: two runs' middles that the most runs not yet taken lie on (within the page line tolerance).
+#: Each stands apart from the others (a run of its own, its sides straight there) in at least
+#: PAGE_LINE_APART of the mark's rows: folds that cross at a small angle run as one band along
+#: much of the page. The lines hold all but PAGE_LINE_STRAY of the mark's ink.
+PAGE_LINE_CROSSING = 3
+PAGE_LINE_APART = 0.25
+PAGE_LINE_STRAY = 0.01
+
+
+def _crossed_lines(
+    own: npt.NDArray[np.bool_], at: tuple[int, int], size: tuple[int, int], end: int, tolerance: float
+) -> list[_PageLine]:
+    """The page lines, each in one piece, that a mark (bool (h, w), its box, whose top left pixel
+    is ``at``: x, y) on a page of ``size`` (H, W) is made of where it is 2 to PAGE_LINE_CROSSING
+    straight lines (:func:`_crossing_lines`), each from edge to edge (its ends within ``end`` px
+    of the top and the bottom, or off a side); else []."""
+    height, width = size
+    x, y = at
+    lines = [(first + y, last + y, _on_the_page(sides, x, y)) for first, last, sides in _crossing_lines(own, tolerance)]
+    if all(
+        (first < end or not end <= _centre(sides, first) < width - end)
+        and (last > height - end or not end <= _centre(sides, last - 1) < width - end)
+        for first, last, sides in lines
+    ):
+        return [(line,) for line in lines]
+    return []
+
+
+def _crossing_lines(own: npt.NDArray[np.bool_], tolerance: float) -> list[tuple[int, int, _Sides]]:
+    """The straight lines (2 to PAGE_LINE_CROSSING) that a mark (bool (h, w), its box) is made
+    of, each as (first row, row after the last, sides; see _PageLine); [] where it is not lines."""
+    height, width = own.shape
+    starts = own.copy()
+    starts[:, 1:] &= ~own[:, :-1]
+    stops = own.copy()
+    stops[:, :-1] &= ~own[:, 1:]
+    rows, first_columns = np.nonzero(starts)
+    _, last_columns = np.nonzero(stops)  # (row by row, in the same order: a run's start, then its stop)
+    if rows.size > PAGE_LINE_CROSSING * height:
+        return []  # (more runs than its lines could make: no mark of lines)
+    middles = (first_columns + last_columns) / 2.0
+    lines: list[tuple[int, int, _Sides]] = []
+    free = np.ones(rows.size, bool)
+    covered = np.zeros(own.shape, bool)
+    columns = np.arange(width)[None, :]
+    for _ in range(PAGE_LINE_CROSSING):
+        # Two runs from nine rows spread over the mark's (its free runs'): the pair whose line
+        # the most free runs lie on.
+        held = np.unique(rows[free])
+        if held.size < max(3.0, PAGE_LINE_APART * height):
+            break
+        picks = held[np.unique(np.linspace(0, held.size - 1, 9).round().astype(np.int64))]
+        runs = np.flatnonzero(free & np.isin(rows, picks))
+        i, j = (pair.ravel() for pair in np.meshgrid(runs, runs, indexing="ij"))
+        pairs = rows[i] < rows[j]
+        i, j = i[pairs], j[pairs]
+        lean = (middles[j] - middles[i]) / (rows[j] - rows[i])
+        i, j, lean = (
+            i[np.abs(lean) <= PAGE_LINE_LEAN],
+            j[np.abs(lean) <= PAGE_LINE_LEAN],
+            lean[np.abs(lean) <= PAGE_LINE_LEAN],
+        )
+        if not i.size:
+            break
+        near = free & (
+            np.abs(middles[None, :] - (middles[i, None] + lean[:, None] * (rows[None, :] - rows[i, None]))) <= tolerance
+        )
+        best = near[int(np.argmax(np.count_nonzero(near, axis=1)))]
+        # Its sides, fitted on its runs and then on those that lie along them (as _straight_sides).
+        taken = rows[best].astype(np.float64)
+        if np.unique(taken).size < max(3.0, PAGE_LINE_APART * height):
+            break
+        fits = [np.polyfit(taken, side[best], 1) for side in (first_columns, last_columns)]
+        along = best.copy()
+        along[best] = (np.abs(first_columns[best] - np.polyval(fits[0], taken)) <= tolerance) & (
+            np.abs(last_columns[best] - np.polyval(fits[1], taken)) <= tolerance
+        )
+        if np.count_nonzero(along) < max(3.0, PAGE_LINE_APART * height):
+            break
+        (lean_l, offset_l), (lean_r, offset_r) = (
+            np.polyfit(rows[along].astype(np.float64), side[along], 1) for side in (first_columns, last_columns)
+        )
+        if max(abs(float(lean_l)), abs(float(lean_r))) > PAGE_LINE_LEAN:
+            break
+        sides: _Sides = ((float(lean_l), float(offset_l)), (float(lean_r), float(offset_r)))
+        left, right = _sides_at(sides, np.arange(height), tolerance)
+        band = own & (columns >= left) & (columns <= right)
+        inked = np.flatnonzero(band.any(axis=1))
+        lines.append((int(inked[0]), int(inked[-1]) + 1, sides))
+        covered |= band
+        free &= ~best
+    if len(lines) < 2 or np.count_nonzero(own & ~covered) > PAGE_LINE_STRAY * np.count_nonzero(own):
+        return []
+    return lines
 
 
 def _on_the_page(sides: _Sides, left: int, top: int) -> _Sides:

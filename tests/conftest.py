@@ -204,7 +204,7 @@ def faded(
     return np.clip(np.round(235 - shade - contrast * ink + rng.normal(0, noise, line.shape)), 0, 255).astype(np.uint8)
 
 
-PAGE_LINES = ("fold", "margin", "edge", "through")
+PAGE_LINES = ("fold", "margin", "edge", "through", "crossed")
 
 
 def with_page_line(
@@ -214,8 +214,9 @@ def with_page_line(
     added above and below it, and a straight line down the whole page, leaning up to 0.15 px a
     row: a ``"fold"`` (soft, 4-8 px, 30-90 levels deep) or a ``"margin"`` line (sharp, 2-4 px,
     80-160 deep) 3-15 px from either side, the ``"edge"`` of the paper there (the table beyond
-    it 60-160 levels darker), or a fold ``"through"`` the writing (20-80 % of the way across).
-    Pixel noise of std ``noise``."""
+    it 60-160 levels darker), a fold ``"through"`` the writing (20-80 % of the way across), or
+    two folds ``"crossed"`` 6-12 px from either side (an X: leaning 0.04-0.1 px a row, each its own
+    way, they cross level with the writing's middle row). Pixel noise of std ``noise``."""
     width = line.shape[1]
     page, _ = _on_a_taller_page(line, pad)
     ys, xs = np.mgrid[0 : page.shape[0], 0:width].astype(np.float64)
@@ -223,6 +224,11 @@ def with_page_line(
     x0 = rng.uniform(3, 15) if left else rng.uniform(width - 15, width - 3)
     if kind == "through":
         x0 = rng.uniform(0.2, 0.8) * width
+    if kind == "crossed":
+        x0 = rng.uniform(6, 12) if left else rng.uniform(width - 12, width - 6)
+        leans = rng.uniform(0.04, 0.1) * np.array([1.0, -1.0])
+        crossed = [_fold(xs - (x0 + lean * (ys - page.shape[0] / 2)), rng) for lean in leans]
+        return _darkened(page, np.maximum(*crossed), rng, noise)
     x = xs - (x0 + rng.uniform(-0.15, 0.15) * (ys - page.shape[0] / 2))
     if kind in ("fold", "through"):
         mark = _fold(x, rng)

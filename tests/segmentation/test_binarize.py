@@ -472,18 +472,41 @@ def test_a_line_down_the_page_in_pieces_is_not_ink(lean: float) -> None:
 
 
 @pytest.mark.parametrize(
-    "lines", [("fold",), ("fold", "fold across"), ("rule", "rule across"), ("fold", "rule across")]
+    "lines",
+    [
+        ("fold",),
+        ("fold", "fold"),
+        ("fold", "fold", "fold"),
+        ("fold", "fold across"),
+        ("rule", "rule across"),
+        ("fold", "rule across"),
+    ],
 )
 def test_a_lone_line_down_a_blank_page_that_no_pen_drew_is_not_ink(lines: tuple[str, ...]) -> None:
     # A line down a blank page with nothing written beside it was left as it is, as a 1 drawn past
     # a canvas's edges may be; but a fold (a soft trough, dark in its middle only) is no stroke,
     # and a line crossed by one that runs across the page from side to side (a folded page, a
     # table's lines) no 1: they read as "1", "7" or "4". What is left is the line across, in
-    # under a quarter of the page's rows (segmentation takes it for a rule).
+    # under a quarter of the page's rows (segmentation takes it for a rule). Folds down the page
+    # that cross (an X) or meet (a V) are one mark, straight in none of it or only where they run
+    # as one band: they were left whole, and read "1" or "11".
     rng = np.random.default_rng(47)
     for size in BLANK_PAGES * 2:
         mask = binarize(lines_on_a_blank_page(lines, rng, size))
-        assert not mask.any() if lines == ("fold",) else np.count_nonzero(mask.any(axis=1)) < 0.25 * size[0]
+        if set(lines) == {"fold"}:
+            assert not mask.any()
+        else:
+            assert np.count_nonzero(mask.any(axis=1)) < 0.25 * size[0]
+
+
+def test_a_cross_or_a_vee_drawn_off_the_canvas_is_still_ink() -> None:
+    # Two folds that cross or meet down a blank page go (above); two strokes a pen drew so, sharp,
+    # are what was written, and stay.
+    for ends in (((100, -5), (300, 205), (300, -5), (100, 205)), ((150, -5), (200, 205), (250, -5), (200, 205))):
+        canvas = np.full((200, 400), 255, np.uint8)
+        cv2.line(canvas, ends[0], ends[1], 0, 8)
+        cv2.line(canvas, ends[2], ends[3], 0, 8)
+        assert np.array_equal(binarize(canvas), canvas < 128)
 
 
 def test_a_one_drawn_off_the_canvas_is_still_ink() -> None:

@@ -617,7 +617,8 @@ def test_stains_and_smudges_as_dark_as_writing_are_not_read(recognizer, mnist_te
 def test_a_line_down_the_page_is_not_read(recognizer, mnist_test, kind: str) -> None:  # type: ignore[no-untyped-def]
     # A fold, a margin line, the paper's edge or a fold through the writing, down a page three
     # times as tall as the written line: taken for the writing's height, it shrank the page, and the
-    # reading was "4", "" or a digit short. The page reads as it does without the line.
+    # reading was "4", "" or a digit short. Two folds that cross beside the writing were one mark,
+    # and no page line: "15073" read "51771". The page reads as it does without the line.
     for text, page, plain, _ in pages_with_a_line(mnist_test, kind):
         assert recognizer.read(page).text == recognizer.read(plain).text == text
 
@@ -628,10 +629,12 @@ def test_a_one_drawn_off_the_canvas_reads_one(recognizer) -> None:  # type: igno
 
 
 def test_a_folded_blank_page_reads_empty(recognizer) -> None:  # type: ignore[no-untyped-def]
-    # A fold down a blank page read as a "1", 0.96-1.0 sure, and one crossed by a fold or a
-    # printed line across the page as "7", "4" or "1". A photo with no digits reads empty.
+    # A fold down a blank page read as a "1", 0.96-1.0 sure, one crossed by a fold or a printed
+    # line across the page as "7", "4" or "1", and two or three that cross or meet down the page
+    # as "1", "11" or "111". A photo with no digits reads empty.
     rng = np.random.default_rng(47)
-    for lines in (("fold",), ("fold", "fold across"), ("fold", "rule across")):
+    kinds = ("fold",), ("fold", "fold across"), ("fold", "rule across"), ("fold", "fold"), ("fold", "fold", "fold")
+    for lines in kinds:
         assert [recognizer.read(lines_on_a_blank_page(lines, rng, size)).text for size in BLANK_PAGES * 2] == [""] * 6
 
 
