@@ -8,7 +8,16 @@ passing classifier scores to :func:`decode`.
 import numpy as np
 import numpy.typing as npt
 
-from segmentation.binarize import binarize, faint_grid, ink_is_dark, is_blank, sauvola_threshold, shrunk, writing_region
+from segmentation.binarize import (
+    MAX_SPECK,
+    binarize,
+    faint_grid,
+    ink_is_dark,
+    is_blank,
+    sauvola_threshold,
+    shrunk,
+    writing_region,
+)
 from segmentation.decode import (
     MAX_DIGITS,
     Token,
@@ -37,6 +46,7 @@ from segmentation.types import Atom, Box, Candidate, LineLayout
 
 __all__ = [
     "MAX_DIGITS",
+    "MAX_SPECK",
     "Atom",
     "Box",
     "Candidate",

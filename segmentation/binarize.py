@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "MAX_SPECK",
     "PAPER_MARGIN",
     "Method",
     "binarize",

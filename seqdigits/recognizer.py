@@ -32,6 +32,7 @@ from classifier.predict import CheckpointError, DigitClassifier, digit_probabili
 from classifier.preprocess import LineConfig, line_x, normalize_line
 from segmentation import (
     MAX_DIGITS,
+    MAX_SPECK,
     LineLayout,
     Token,
     binarize,
@@ -211,6 +212,11 @@ class Recognizer:
                 glance = None
         measured = glance or self._measured(gray, min(1.0, _MEASURE_SIDE / max(gray.shape)))
         copy, coarse, mask, upright, competes, line_height = measured
+        if line_height / coarse < _SMALL_WRITING and not _holds_writing(mask):
+            # Specks alone are no writing, however small: enlarged as if they were, a blank page's
+            # noise, or the dark spot where two folds cross, read as digits.
+            blank = propose_lines(np.zeros_like(mask), scale=scale)
+            return (tuple(_Prepared(layout, width, height) for layout in blank),)
         tall = self._tall(coarse)
         region = None
         # Small writing is enlarged: binarized, cut and normalized at 10 px a digit it loses
@@ -267,9 +273,9 @@ class Recognizer:
         mask = binarize(copy)
         if glance and _marks(mask) < 2:
             return copy, coarse, mask, False, False, 0.0
-        if not glance and coarse < 1.0 and not mask.any():
-            # Writing a few px tall on the small copy can be too faint there to find; the page
-            # is binarized at the working size in any case, and measured there.
+        if not glance and coarse < 1.0 and not _holds_writing(mask):
+            # Writing a few px tall on the small copy can be too faint there to find, or specks
+            # there; the page is binarized at the working size in any case, and measured there.
             coarse, copy = 1.0, gray
             mask = binarize(gray)
         upright, competes = _stands_upright(mask)
@@ -849,6 +855,14 @@ def _joined(lines: list[Reading]) -> Reading:
         height=read[0].height,
         needs_review=any(line.needs_review for line in read),
     )
+
+
+def _holds_writing(mask: npt.NDArray[np.bool_]) -> bool:
+    """Whether a bool (H, W) ink mask holds a mark of more than ``MAX_SPECK`` px: no digit is
+    drawn in fewer (see :func:`segmentation.writing_region`)."""
+    # (Labels counted over the ink alone: cv2's own stats take several times as long on a page.)
+    labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8)[1]
+    return bool((np.bincount(labels[mask]) > MAX_SPECK).any())
 
 
 def _marks(mask: npt.NDArray[np.bool_]) -> int:
