@@ -267,11 +267,12 @@ class Recognizer:
         the copy, its scale (1.0 where the copy held no ink: measured on ``gray`` then), its ink,
         whether the writing stands upright and may be a lone digit standing (see
         :func:`_stands_upright`), and its line height in the copy's px. A ``glance`` measures
-        only two marks or more (a lone mark measured tall, as a line down a blank page, is
-        measured as before), on the copy alone: 0.0 for other writing."""
+        only two marks or more that do not run from edge to edge (a lone mark measured tall, as
+        a line down a blank page, is measured as before, and so are folds down one: see
+        :func:`_marks`), on the copy alone: 0.0 for other writing."""
         copy = gray if coarse == 1.0 else shrunk(gray, coarse)
         mask = binarize(copy)
-        if glance and _marks(mask) < 2:
+        if glance and _marks(mask, edge_to_edge=False) < 2:
             return copy, coarse, mask, False, False, 0.0
         if not glance and coarse < 1.0 and not _holds_writing(mask):
             # Writing a few px tall on the small copy can be too faint there to find, or specks
@@ -865,10 +866,19 @@ def _holds_writing(mask: npt.NDArray[np.bool_]) -> bool:
     return bool((np.bincount(labels[mask]) > MAX_SPECK).any())
 
 
-def _marks(mask: npt.NDArray[np.bool_]) -> int:
-    """How many marks a bool (H, W) ink mask holds: components with a tenth of the largest one's ink."""
-    areas = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)[2][1:, cv2.CC_STAT_AREA]
-    return int((areas >= 0.1 * areas.max()).sum()) if areas.size else 0
+def _marks(mask: npt.NDArray[np.bool_], *, edge_to_edge: bool = True) -> int:
+    """How many marks a bool (H, W) ink mask holds: components with a tenth of the largest one's
+    ink; without ``edge_to_edge``, not those among them that run from edge to edge (top to
+    bottom or side to side): folds or lines down a page, which a copy as small as a glance's may
+    show thin enough to pass for strokes (see :func:`segmentation.binarize.binarize`)."""
+    stats = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)[2][1:]
+    if not len(stats):
+        return 0
+    marks = stats[stats[:, cv2.CC_STAT_AREA] >= 0.1 * stats[:, cv2.CC_STAT_AREA].max()]
+    if not edge_to_edge:
+        height, width = mask.shape
+        marks = marks[(marks[:, cv2.CC_STAT_HEIGHT] < height) & (marks[:, cv2.CC_STAT_WIDTH] < width)]
+    return len(marks)
 
 
 def _stands_upright(mask: npt.NDArray[np.bool_]) -> tuple[bool, bool]:

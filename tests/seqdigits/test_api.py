@@ -638,6 +638,17 @@ def test_a_folded_blank_page_reads_empty(recognizer) -> None:  # type: ignore[no
         assert [recognizer.read(lines_on_a_blank_page(lines, rng, size)).text for size in BLANK_PAGES * 2] == [""] * 6
 
 
+def test_a_big_photo_of_a_folded_blank_page_reads_empty(recognizer) -> None:  # type: ignore[no-untyped-def]
+    # A big image's writing is measured first on a 400 px copy (a glance). There, folds down a
+    # blank page of which the 800 px measuring copy shows no ink thresholded 4-5 px wide, too
+    # thin to judge soft, and measured tall: 7 of these 16 pages read "1" or "11".
+    rng = np.random.default_rng(47)
+    for lines in (("fold", "fold"), ("fold", "fold", "fold")):
+        for _ in range(8):
+            page = lines_on_a_blank_page(lines, rng, (600, 800))
+            assert recognizer.read(cv2.resize(page, (1600, 1200), interpolation=cv2.INTER_CUBIC)).text == ""
+
+
 def test_a_page_of_specks_reads_empty(recognizer) -> None:  # type: ignore[no-untyped-def]
     # Specks of two pixels (dust, noise) were measured as writing two pixels tall, and the page
     # enlarged as small writing is: it read 17-44 lines of digits. No digit is drawn in two.
