@@ -592,11 +592,7 @@ def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> np
     level, _ = cv2.threshold(inked.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     strong = mask & (values > level)
     faint = mask & ~strong
-    if (
-        not strong.any()
-        or not faint.any()
-        or float(values[faint].mean()) > FAINT_GRID_RATIO * float(values[strong].mean())
-    ):
+    if not strong.any() or not faint.any() or float(values[faint].mean()) > FAINT_GRID_RATIO * float(values[strong].mean()):
         return None
     height, width = mask.shape
     short = min(height, width)
@@ -605,12 +601,7 @@ def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> np
     near_strong = cv2.dilate(strong.view(np.uint8), np.ones((5, 5), np.uint8)) > 0
     apart_from_ink = faint & ~near_strong
     found = cv2.HoughLinesP(
-        apart_from_ink.view(np.uint8),
-        1,
-        np.pi / 180,
-        threshold=max(10, short // 6),
-        minLineLength=max(8, short // 5),
-        maxLineGap=max(4, short // 8),
+        apart_from_ink.view(np.uint8), 1, np.pi / 180, threshold=max(10, short // 6), minLineLength=max(8, short // 5), maxLineGap=max(4, short // 8)
     )
     if found is None:
         return None
@@ -652,13 +643,7 @@ def faint_grid(values: npt.NDArray[np.uint8], mask: npt.NDArray[np.bool_]) -> np
         start, end = (0, round(row - slope * width / 2)), (width - 1, round(row + slope * (width / 2 - 1)))
         cv2.line(lines, start, end, 1, thickness=max(5, _band(faint, line, near_strong)))
     for column, slope, _ in down:
-        cv2.line(
-            lines,
-            (round(column - slope * height / 2), 0),
-            (round(column + slope * (height / 2 - 1)), height - 1),
-            1,
-            thickness=5,
-        )
+        cv2.line(lines, (round(column - slope * height / 2), 0), (round(column + slope * (height / 2 - 1)), height - 1), 1, thickness=5)
     on_lines = faint & (lines > 0)
     # The grid's own darkness: what its lines hold away from the writing. Stroke edges on a
     # line as faint as that go with the grid; the stroke's body stays.
@@ -1136,7 +1121,7 @@ def _crossed_lines(
     height, width = size
     x, y = at
     lines = [(first + y, last + y, _on_the_page(sides, x, y)) for first, last, sides in _crossing_lines(own, tolerance)]
-    if all(
+    if lines and all(
         (first < end or not end <= _centre(sides, first) < width - end)
         and (last > height - end or not end <= _centre(sides, last - 1) < width - end)
         for first, last, sides in lines
@@ -1174,16 +1159,13 @@ def _crossing_lines(own: npt.NDArray[np.bool_], tolerance: float) -> list[tuple[
         pairs = rows[i] < rows[j]
         i, j = i[pairs], j[pairs]
         lean = (middles[j] - middles[i]) / (rows[j] - rows[i])
-        i, j, lean = (
-            i[np.abs(lean) <= PAGE_LINE_LEAN],
-            j[np.abs(lean) <= PAGE_LINE_LEAN],
-            lean[np.abs(lean) <= PAGE_LINE_LEAN],
-        )
+        steep = np.abs(lean) > PAGE_LINE_LEAN
+        i, j, lean = i[~steep], j[~steep], lean[~steep]
         if not i.size:
             break
-        near = free & (
-            np.abs(middles[None, :] - (middles[i, None] + lean[:, None] * (rows[None, :] - rows[i, None]))) <= tolerance
-        )
+        # (Each pair's line against every run: a few hundred pairs, a few runs a row.)
+        on_line = middles[i, None] + lean[:, None] * (rows[None, :] - rows[i, None])
+        near = free & (np.abs(middles[None, :] - on_line) <= tolerance)
         best = near[int(np.argmax(np.count_nonzero(near, axis=1)))]
         # Its sides, fitted on its runs and then on those that lie along them (as _straight_sides).
         taken = rows[best].astype(np.float64)
