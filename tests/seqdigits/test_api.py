@@ -640,8 +640,8 @@ def test_a_folded_blank_page_reads_empty(recognizer) -> None:  # type: ignore[no
 
 def test_a_big_photo_of_a_folded_blank_page_reads_empty(recognizer) -> None:  # type: ignore[no-untyped-def]
     # A big image's writing is measured first on a 400 px copy (a glance). There, folds down a
-    # blank page of which the 800 px measuring copy shows no ink thresholded 4-5 px wide, too
-    # thin to judge soft, and measured tall: 7 of these 16 pages read "1" or "11".
+    # blank page, of which the 800 px measuring copy shows no ink, thresholded 4-5 px wide (too
+    # thin to judge soft) and were measured as tall writing: 7 of these 16 pages read "1" or "11".
     rng = np.random.default_rng(47)
     for lines in (("fold", "fold"), ("fold", "fold", "fold")):
         for _ in range(8):
