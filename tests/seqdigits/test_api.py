@@ -638,17 +638,6 @@ def test_a_folded_blank_page_reads_empty(recognizer) -> None:  # type: ignore[no
         assert [recognizer.read(lines_on_a_blank_page(lines, rng, size)).text for size in BLANK_PAGES * 2] == [""] * 6
 
 
-def test_a_blank_page_with_lines_crossing_reads_empty(recognizer) -> None:  # type: ignore[no-untyped-def]
-    # Where a fold or a printed line down a blank page crossed a printed line across it, what was
-    # left was the line across with the other's stub: measured as writing (small, or as tall as
-    # the stub), it read "1", "77" or "7\n1" on 5 of these 48 pages. A mark from side to side
-    # 15 times as wide as it is tall is a line across the page, no writing.
-    for lines in (("rule", "rule across"), ("fold", "rule across")):
-        for seed in (47, 48, 49, 50):
-            rng = np.random.default_rng(seed)
-            assert [recognizer.read(lines_on_a_blank_page(lines, rng, size)).text for size in BLANK_PAGES * 2] == [""] * 6
-
-
 def test_a_big_photo_of_a_folded_blank_page_reads_empty(recognizer) -> None:  # type: ignore[no-untyped-def]
     # A big image's writing is measured first on a 400 px copy (a glance). There, folds down a
     # blank page, of which the 800 px measuring copy shows no ink, thresholded 4-5 px wide (too
