@@ -638,6 +638,19 @@ def test_a_folded_blank_page_reads_empty(recognizer) -> None:  # type: ignore[no
         assert [recognizer.read(lines_on_a_blank_page(lines, rng, size)).text for size in BLANK_PAGES * 2] == [""] * 6
 
 
+def test_digits_on_a_baseline_across_a_wide_page_read(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    # Digits that sit on a baseline running the whole width of a wide image are one mark with it,
+    # many times as wide as it is tall: not a line across a blank page (a rule that counted none
+    # such as writing read these pages empty), but writing on a rule.
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=9)
+    for text in ("90210", "31337", "64508", "72196"):
+        line = gen.line(text)
+        page = np.pad(line.image, ((0, 10), (600, 600)), constant_values=int(np.median(line.image)))
+        bottom = max(box.bottom for box in line.boxes)
+        cv2.line(page, (0, bottom - 1), (page.shape[1] - 1, bottom - 1), 30, 3)
+        assert recognizer.read(page).text == text
+
+
 def test_a_big_photo_of_a_folded_blank_page_reads_empty(recognizer) -> None:  # type: ignore[no-untyped-def]
     # A big image's writing is measured first on a 400 px copy (a glance). There, folds down a
     # blank page, of which the 800 px measuring copy shows no ink, thresholded 4-5 px wide (too
