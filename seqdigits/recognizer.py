@@ -88,6 +88,11 @@ _MEASURE_SIDE = 800
 #: Longest side (px) of the first copy of an image at least twice _MEASURE_SIDE (a phone photo):
 #: writing measured tall there is measured there (see Recognizer._prepare).
 _GLANCE_SIDE = 400
+#: A mark from one side of the page to the other at least _LINE_ACROSS times as wide as it is
+#: tall, no column of which holds ink more than twice as tall as its median column's and 2 px,
+#: is a line across the page (a rule, a fold), no writing: five touching digits are about 3.5
+#: times as wide as tall, and digits that sit on a line running the page's width stand out of it.
+_LINE_ACROSS = 15
 #: Writing measured under _SMALL_WRITING px tall is enlarged to _ENLARGED_TO px before it is
 #: binarized and cut. On lines of 5 MNIST test digits shrunk to 6-24 px (60 a size), it read
 #: 0, 4, 14, 30, 40, 54, 57 and 58 right at 6, 7, 8, 10, 12, 16, 20 and 24 px as it was, and
@@ -212,9 +217,13 @@ class Recognizer:
                 glance = None
         measured = glance or self._measured(gray, min(1.0, _MEASURE_SIDE / max(gray.shape)))
         copy, coarse, mask, upright, competes, line_height = measured
-        if line_height / coarse < _SMALL_WRITING and not _holds_writing(mask):
-            # Specks alone are no writing, however small: enlarged as if they were, a blank page's
-            # noise, or the dark spot where two folds cross, read as digits.
+        # (Specks measure small; a line across the page runs from one side to the other.)
+        suspect = line_height / coarse < _SMALL_WRITING or bool(mask[:, 0].any() and mask[:, -1].any())
+        if suspect and not _holds_writing(mask, across=False):
+            # Specks alone are no writing, however small, nor is a line across the page: a blank
+            # page's noise, the dark spot where two folds cross, or a line across that a line down
+            # the page crossed (enlarged as small writing is, the other's stub shows again), read
+            # as digits.
             blank = propose_lines(np.zeros_like(mask), scale=scale)
             return (tuple(_Prepared(layout, width, height) for layout in blank),)
         tall = self._tall(coarse)
@@ -858,12 +867,31 @@ def _joined(lines: list[Reading]) -> Reading:
     )
 
 
-def _holds_writing(mask: npt.NDArray[np.bool_]) -> bool:
+def _holds_writing(mask: npt.NDArray[np.bool_], *, across: bool = True) -> bool:
     """Whether a bool (H, W) ink mask holds a mark of more than ``MAX_SPECK`` px: no digit is
-    drawn in fewer (see :func:`segmentation.writing_region`)."""
+    drawn in fewer (see :func:`segmentation.writing_region`). Without ``across``, a line across
+    the page does not count (see ``_LINE_ACROSS``)."""
+    if not across:
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+        width = mask.shape[1]
+        for label in range(1, len(stats)):
+            _, y, w, h, area = (int(v) for v in stats[label])
+            if area <= MAX_SPECK:
+                continue
+            if w < width or h * _LINE_ACROSS > width or not _flat(labels[y : y + h] == label):
+                return True
+        return False
     # (Labels counted over the ink alone: cv2's own stats take several times as long on a page.)
     labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8)[1]
     return bool((np.bincount(labels[mask]) > MAX_SPECK).any())
+
+
+def _flat(own: npt.NDArray[np.bool_]) -> bool:
+    """Whether a mark (bool (h, w), its box, inked in every column) is a line's even band: no
+    column holds ink more than twice as tall as its median column's and 2 px (see _LINE_ACROSS)."""
+    rows = np.arange(own.shape[0])[:, None]
+    extent = np.where(own, rows, -1).max(axis=0) - np.where(own, rows, own.shape[0]).min(axis=0) + 1
+    return int(extent.max()) <= 2 * float(np.median(extent)) + 2
 
 
 def _marks(mask: npt.NDArray[np.bool_], *, edge_to_edge: bool = True) -> int:
