@@ -222,8 +222,8 @@ class Recognizer:
         if suspect and not _holds_writing(mask, across=False):
             # Specks alone are no writing, however small, nor is a line across the page: a blank
             # page's noise, the dark spot where two folds cross, or a line across that a line down
-            # the page crossed (enlarged as small writing is, the other's stub shows again), read
-            # as digits.
+            # the page crossed (its region, read enlarged on its own, holds the other's piece),
+            # read as digits.
             blank = propose_lines(np.zeros_like(mask), scale=scale)
             return (tuple(_Prepared(layout, width, height) for layout in blank),)
         tall = self._tall(coarse)

@@ -640,9 +640,9 @@ def test_a_folded_blank_page_reads_empty(recognizer) -> None:  # type: ignore[no
 
 def test_a_blank_page_with_lines_crossing_reads_empty(recognizer) -> None:  # type: ignore[no-untyped-def]
     # Where a fold or a printed line down a blank page crossed a printed line across it, the mask
-    # held the line across alone; measured from it, the writing was small, or as tall as the line,
-    # and the page enlarged, where the other line's stub showed again: "1" or "77" on 5 of these
-    # 48 pages. A mark from side to side, 15 times as wide as it is tall and even along it, is a
+    # held the line across alone; measured from it, the writing was small, and its region (the
+    # line's rows), read enlarged on its own, held the piece of the other line that crossed it:
+    # "1" or "77" on 5 of these 48 pages. A mark from side to side, 15 times as wide as it is tall and even along it, is a
     # line across the page, no writing. (Seed 49's first page with a fold, where the fold's stub
     # stands out of the line in the mask itself, still reads "7\n1".)
     for lines in (("rule", "rule across"), ("fold", "rule across")):
