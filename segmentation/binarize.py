@@ -1178,12 +1178,9 @@ def _crossing_lines(own: npt.NDArray[np.bool_], tolerance: float) -> list[tuple[
         )
         if np.count_nonzero(along) < max(3.0, PAGE_LINE_APART * height):
             break
-        (lean_l, offset_l), (lean_r, offset_r) = (
-            np.polyfit(rows[along].astype(np.float64), side[along], 1) for side in (first_columns, last_columns)
-        )
-        if max(abs(float(lean_l)), abs(float(lean_r))) > PAGE_LINE_LEAN:
+        sides = _fitted_sides(rows[along].astype(np.float64), first_columns[along], last_columns[along])
+        if sides is None:
             break
-        sides: _Sides = ((float(lean_l), float(offset_l)), (float(lean_r), float(offset_r)))
         left, right = _sides_at(sides, np.arange(height), tolerance)
         band = own & (columns >= left) & (columns <= right)
         inked = np.flatnonzero(band.any(axis=1))
@@ -1296,7 +1293,15 @@ def _straight_sides(own: npt.NDArray[np.bool_], tolerance: float) -> _Sides | No
             best = near
     if np.count_nonzero(best) < max(3.0, PAGE_LINE_STRAIGHT * own.shape[0]):
         return None
-    (lean_l, offset_l), (lean_r, offset_r) = (np.polyfit(rows[best], side[best], 1) for side in sides)
+    return _fitted_sides(rows[best], sides[0][best], sides[1][best])
+
+
+def _fitted_sides(
+    rows: npt.NDArray[np.float64], lefts: npt.NDArray[Any], rights: npt.NDArray[Any]
+) -> _Sides | None:
+    """A page line's sides (see _PageLine) fitted (least squares) to its first and last columns
+    in ``rows``; None where either leans more than PAGE_LINE_LEAN px a row."""
+    (lean_l, offset_l), (lean_r, offset_r) = (np.polyfit(rows, side, 1) for side in (lefts, rights))
     if max(abs(float(lean_l)), abs(float(lean_r))) > PAGE_LINE_LEAN:
         return None
     return (float(lean_l), float(offset_l)), (float(lean_r), float(offset_r))

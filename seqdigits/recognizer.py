@@ -879,7 +879,8 @@ def _holds_writing(mask: npt.NDArray[np.bool_], *, across: bool = True) -> bool:
         wide = (stats[marks, cv2.CC_STAT_WIDTH] == width) & (stats[marks, cv2.CC_STAT_HEIGHT] * _LINE_ACROSS <= width)
         if not wide.all():
             return True
-        return not all(_flat(labels[stats[label, 1] : stats[label, 1] + stats[label, 3]] == label) for label in marks)
+        tops, heights = stats[marks, cv2.CC_STAT_TOP], stats[marks, cv2.CC_STAT_HEIGHT]
+        return not all(_flat(labels[top : top + h] == label) for label, top, h in zip(marks, tops, heights))
     # (Labels counted over the ink alone: cv2's own stats take several times as long on a page.)
     labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8)[1]
     return bool((np.bincount(labels[mask]) > MAX_SPECK).any())
