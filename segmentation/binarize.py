@@ -969,7 +969,9 @@ def _page_lines(mask: npt.NDArray[np.bool_], ratio: float, values: npt.NDArray[n
         off = np.zeros(w, bool)
         off[: max(0, end - x)] = True
         off[max(0, width - end - x) :] = True
-        ends = (y < end or bool((own[0] & off).any()), y + h > height - end or bool((own[-1] & off).any()))
+        # (Off a side where the line itself runs off it: not where ink joined to it does, as an
+        # underline a 1 stands on.)
+        ends = (y < end or bool((on[0] & off).any()), y + h > height - end or bool((on[-1] & off).any()))
         if not (ends[0] or ends[1]):
             continue
         found[label] = (sides, ends)

@@ -158,14 +158,28 @@ def _sheared(ink: npt.NDArray[np.uint8], k: float) -> tuple[npt.NDArray[np.uint8
     return np.asarray(cv2.warpAffine(ink, matrix, size, flags=cv2.INTER_NEAREST, borderValue=0), np.uint8), matrix
 
 
+#: A mark at least LINE_ASPECT times as wide as it is tall is a line (an underline, a rule
+#: across the page), not a digit, where anything taller is written: five touching digits are
+#: about 3.5 times as wide as they are tall.
+LINE_ASPECT = 15
+
+
 def _line_height(stats: npt.NDArray[np.int32]) -> float:
     """Typical digit height from component stats (rows of cv2 stats, background excluded).
 
+    Lines (see LINE_ASPECT) do not vote where anything taller is written: an underline across a
+    page holds the most ink, and the digits beside it, under a tenth of it, went unmeasured.
     Thin bars (a box side, and most 1s) do not vote unless nothing else as tall as a quarter
     of them is there: flat bars alone (a box's top and bottom edges, a hyphen) are no digits
     to measure a 1 by.
     """
     heights, widths, areas = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_AREA]
+    line = widths >= LINE_ASPECT * heights
+    if line.any() and not line.all():
+        # (A line as tall as every other mark still votes: beside a few specks, a fold's soft
+        # band across a blank page is all there is to measure.)
+        line &= heights < heights[~line].max()
+        heights, widths, areas = heights[~line], widths[~line], areas[~line]
     wide = widths >= 0.15 * heights
     if wide.any() and heights[wide].max() >= 0.25 * heights.max():
         heights, areas = heights[wide], areas[wide]

@@ -314,7 +314,11 @@ class Recognizer:
         no more than ``least`` (the writing's region is much of the page: marks all over it, or
         noise). ``mask``: ink of a copy at ``per_mask`` px per image px; ``source``: the image as
         first decoded (a JPEG perhaps smaller than ``size``)."""
-        found = writing_region(mask)
+        # A line across the page that the writing stands on (one mark with it) is no writing:
+        # its rows, inked along half the page's width or more, do not spread the region over
+        # the page. (Only there: beside a bare line, a fold's stub was the region, enlarged.)
+        across = np.count_nonzero(mask, axis=1) >= 0.5 * mask.shape[1]
+        found = writing_region(mask & ~across[:, None] if _stands_on(mask, across) else mask)
         if found is None:
             return None
         height, width = size
@@ -884,6 +888,20 @@ def _holds_writing(mask: npt.NDArray[np.bool_], *, across: bool = True) -> bool:
     # (Labels counted over the ink alone: cv2's own stats take several times as long on a page.)
     labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8)[1]
     return bool((np.bincount(labels[mask]) > MAX_SPECK).any())
+
+
+def _stands_on(mask: npt.NDArray[np.bool_], rows: npt.NDArray[np.bool_]) -> bool:
+    """Whether a mark of a bool (H, W) mask with ink in ``rows`` (bool (H,): a line across the
+    page) is no line's even band (see :func:`_flat`): writing stands on the line, one mark with
+    it."""
+    if not rows.any():
+        return False
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+    for label in np.unique(labels[rows][mask[rows]]).tolist():
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        if not _flat(labels[y : y + h, x : x + w] == label):
+            return True
+    return False
 
 
 def _flat(own: npt.NDArray[np.bool_]) -> bool:

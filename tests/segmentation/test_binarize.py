@@ -516,6 +516,18 @@ def test_a_one_drawn_off_the_canvas_is_still_ink() -> None:
         assert np.array_equal(binarize(canvas), canvas < 128)
 
 
+@pytest.mark.parametrize("lean", [0, 3])
+def test_a_one_standing_on_an_underline_across_the_page_is_still_ink(lean: int) -> None:
+    # A 1 and the underline it stands on are one mark, and the underline reaches both sides of
+    # the page: the 1 was taken for a page line that ran off a side, and a form's field that read
+    # "1" read empty. A page line runs off a side itself, not through ink joined to it.
+    for width, pen in ((217, 3), (600, 2), (1200, 4)):
+        page = np.full((54, width), 230, np.uint8)
+        cv2.line(page, (width // 2 + lean, 22), (width // 2, 38), 40, 3)
+        cv2.line(page, (0, 39), (width - 1, 39), 30, pen)
+        assert np.array_equal(binarize(page), page < 128)
+
+
 def test_photographed_writing_keeps_all_its_ink_where_soft_marks_are_taken_out(mnist_test, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # Overlapping digits photographed at full strength (blur, noise, shadow), the same faded, and
     # faded under a strong shadow: thick, soft-edged writing, close to the image's edges. A plane
