@@ -313,9 +313,11 @@ def find_rulings(
         if holds[i]:
             near = by_x[np.searchsorted(sorted_x, xi, side="right") : np.searchsorted(sorted_x, xi + wi, side="left")]
             near = near[(centres[near, 1] > yi) & (centres[near, 1] < yi + hi) & (near != i - 1)]  # not its own centre
-            # Nothing frames what is bigger than itself: an upright 1 through the middle of its box
-            # holds the box's centre, and was taken for a frame around the box.
-            near = near[(w[near + 1] <= wi) & (h[near + 1] <= hi)]
+            # Nothing frames what is as big as itself either way: an upright 1 through the middle of
+            # its box holds the box's centre, and was taken for a frame around the box; between two
+            # rules, a digit joined to each makes two marks with one box, each holding the other's
+            # centre, and each was taken for a frame around the other.
+            near = near[(w[near + 1] < wi) & (h[near + 1] < hi)]
         else:
             near = np.zeros(0, np.int64)
         # Around two or more components; or around one that spans much of it, as digits that

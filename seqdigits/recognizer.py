@@ -89,9 +89,10 @@ _MEASURE_SIDE = 800
 #: writing measured tall there is measured there (see Recognizer._prepare).
 _GLANCE_SIDE = 400
 #: A mark from one side of the page to the other at least _LINE_ACROSS times as wide as it is
-#: tall, no column of which holds ink more than twice as tall as its median column's and 2 px,
-#: is a line across the page (a rule, a fold), no writing: five touching digits are about 3.5
-#: times as wide as tall, and digits that sit on a line running the page's width stand out of it.
+#: tall, no column of which holds ink more than twice as tall as its median column's and 2 px, nor
+#: more than twice its ink and 2 px, is a line across the page (a rule, a fold), no writing: five
+#: touching digits are about 3.5 times as wide as tall, digits that sit on a line running the
+#: page's width stand out of it, and a digit that joins two rules adds its strokes' ink.
 _LINE_ACROSS = 15
 #: Writing measured under _SMALL_WRITING px tall is enlarged to _ENLARGED_TO px before it is
 #: binarized and cut. On lines of 5 MNIST test digits shrunk to 6-24 px (60 a size), it read
@@ -906,10 +907,13 @@ def _stands_on(mask: npt.NDArray[np.bool_], rows: npt.NDArray[np.bool_]) -> bool
 
 def _flat(own: npt.NDArray[np.bool_]) -> bool:
     """Whether a mark (bool (h, w), its box, inked in every column) is a line's even band: no
-    column holds ink more than twice as tall as its median column's and 2 px (see _LINE_ACROSS)."""
+    column holds ink more than twice as tall as its median column's and 2 px, nor more than twice
+    as much ink and 2 px (see _LINE_ACROSS). Two rules joined by a digit that touches both reach
+    from one to the other in every column, as evenly; the digit's strokes add ink."""
     rows = np.arange(own.shape[0])[:, None]
     extent = np.where(own, rows, -1).max(axis=0) - np.where(own, rows, own.shape[0]).min(axis=0) + 1
-    return int(extent.max()) <= 2 * float(np.median(extent)) + 2
+    ink = np.count_nonzero(own, axis=0)
+    return int(extent.max()) <= 2 * float(np.median(extent)) + 2 and int(ink.max()) <= 2 * float(np.median(ink)) + 2
 
 
 def _marks(mask: npt.NDArray[np.bool_], *, edge_to_edge: bool = True) -> int:

@@ -658,6 +658,21 @@ def test_rings_touching_a_comb_fields_dividers_are_read_alone(pen: int) -> None:
     assert abs(layout.line_height - 55) <= 2
 
 
+def test_marks_as_big_as_each_other_frame_neither() -> None:
+    # Writing between two rules: a 1 that touches the upper rule is one mark with it, another
+    # that touches the lower rule one with that, and the two marks' boxes are alike, each
+    # holding the other's centre. Each was taken for a thin frame around the other, both were
+    # furniture, and the line read empty. A frame is bigger than what it holds, both ways.
+    mask = np.zeros((60, 200), np.uint8)
+    mask[10:12] = mask[47:49] = 1
+    mask[12:46, 58:61] = 1
+    mask[13:47, 138:141] = 1
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    assert stats[1:, 2:4].tolist() == [[200, 36], [200, 36]]
+    assert not find_rulings(stats, line_height=36.0, labels=labels)[1:].any()
+    assert not find_rulings(stats, line_height=36.0)[1:].any()
+
+
 def test_a_1_beside_a_box_side_stays() -> None:
     # An upright bar that runs into a rule at both ends is what is left of a box's side; a 1
     # standing just inside the box's side passes its ends too, but meets no line across it.

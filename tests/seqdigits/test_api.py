@@ -691,6 +691,22 @@ def test_short_numbers_standing_on_an_underline_across_the_page_read(recognizer,
         assert [recognizer.read(_on_an_underline(line, *size)).text for size in sizes] == [text] * 3
 
 
+def test_a_number_between_two_rules_it_touches_reads(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
+    # A line of writing ruled above and below across the page (a notebook's lines, a form's
+    # row), its digits touching the rules. A digit that touches both joins them into one mark
+    # from side to side whose columns all reach from rule to rule: even, like a line across a
+    # blank page, and the page read empty ("7", "15"). A line is even in its ink as well.
+    gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=31)
+    for text in ("7", "1", "4", "15", "72", "308"):
+        line = gen.line(text)
+        top, bottom = min(box.y for box in line.boxes), max(box.bottom for box in line.boxes)
+        for pad, pen in ((400, 2), (100, 3)):
+            page = np.pad(line.image, ((20, 20), (pad, pad)), constant_values=int(np.median(line.image)))
+            for y in (top + 20 - pen, bottom + 20):
+                cv2.line(page, (0, y), (page.shape[1] - 1, y), 30, pen)
+            assert recognizer.read(page).text == text
+
+
 def test_a_big_photo_of_a_folded_blank_page_reads_empty(recognizer) -> None:  # type: ignore[no-untyped-def]
     # A big image's writing is measured first on a 400 px copy (a glance). There, folds down a
     # blank page, of which the 800 px measuring copy shows no ink, thresholded 4-5 px wide (too
