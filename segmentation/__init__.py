@@ -30,6 +30,7 @@ from segmentation.decode import (
     parse_pattern,
 )
 from segmentation.layout import (
+    LINE_ASPECT,
     cut_atoms,
     estimate_line_height,
     estimate_skew,
@@ -45,6 +46,7 @@ from segmentation.layout import (
 from segmentation.types import Atom, Box, Candidate, LineLayout
 
 __all__ = [
+    "LINE_ASPECT",
     "MAX_DIGITS",
     "MAX_SPECK",
     "Atom",

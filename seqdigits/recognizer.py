@@ -31,6 +31,7 @@ from classifier.model import CLASSES, NOT_A_DIGIT
 from classifier.predict import CheckpointError, DigitClassifier, digit_probabilities
 from classifier.preprocess import LineConfig, line_x, normalize_line
 from segmentation import (
+    LINE_ASPECT,
     MAX_DIGITS,
     MAX_SPECK,
     LineLayout,
@@ -89,11 +90,12 @@ _MEASURE_SIDE = 800
 #: writing measured tall there is measured there (see Recognizer._prepare).
 _GLANCE_SIDE = 400
 #: A mark from one side of the page to the other at least _LINE_ACROSS times as wide as it is
-#: tall, no column of which holds ink more than twice as tall as its median column's and 2 px, nor
-#: more than twice its ink and 2 px, is a line across the page (a rule, a fold), no writing: five
-#: touching digits are about 3.5 times as wide as tall, digits that sit on a line running the
-#: page's width stand out of it, and a digit that joins two rules adds its strokes' ink.
-_LINE_ACROSS = 15
+#: tall (a line, as segmentation measures one: see ``segmentation.LINE_ASPECT``), no column of
+#: which holds ink more than twice as tall as its median column's and 2 px, nor more than twice
+#: its ink and 2 px, is a line across the page (a rule, a fold), no writing: digits that sit on a
+#: line running the page's width stand out of it, and a digit that joins two rules adds its
+#: strokes' ink.
+_LINE_ACROSS = LINE_ASPECT
 #: Writing measured under _SMALL_WRITING px tall is enlarged to _ENLARGED_TO px before it is
 #: binarized and cut. On lines of 5 MNIST test digits shrunk to 6-24 px (60 a size), it read
 #: 0, 4, 14, 30, 40, 54, 57 and 58 right at 6, 7, 8, 10, 12, 16, 20 and 24 px as it was, and
