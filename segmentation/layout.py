@@ -355,7 +355,10 @@ def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float, hairlines: boo
 
     ``ink``: uint8 (H, W), ink 255. Found with a probabilistic Hough transform, so a line that
     is a few degrees off level, or broken by noise, is still found; with ``hairlines``, also
-    lines of 1 or 2 px that rasterizing left stepping from row to row.
+    lines of 1 or 2 px that rasterizing left stepping from row to row. An upright line no taller
+    than 1.8 line heights, clearly bolder than the level lines found (see :func:`_bolder`) and
+    between two of them that run on past it both ways, is a 1 written from one to the other,
+    not a box's side.
     """
     out = np.zeros_like(ink)
     if line_height <= 0:
@@ -398,15 +401,37 @@ def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float, hairlines: boo
     pen = estimate_stroke_width(ink) if thick is not None else 0.0
     found = [(segment, False) for segment in ([] if segments is None else segments.reshape(-1, 4))]
     found += [(segment, True) for segment in ([] if thick is None else thick.reshape(-1, 4))]
-    for (x0, y0, x1, y1), hairline in found:
+    # Longer than the top bars of two touching 7s, or a 2's base run into the next digit:
+    # straight strokes of about 2 line heights that are no rule.
+    kinds = []
+    for (x0, y0, x1, y1), _ in found:
         dx, dy = abs(int(x1) - int(x0)), abs(int(y1) - int(y0))
         length = float(np.hypot(dx, dy))
-        # Longer than the top bars of two touching 7s, or a 2's base run into the next digit:
-        # straight strokes of about 2 line heights that are no rule.
-        horizontal = dy <= 0.2 * dx and length >= 2.5 * line_height
-        vertical = dx <= 0.2 * dy and length >= 1.3 * line_height
+        kinds.append((dy <= 0.2 * dx and length >= 2.5 * line_height, dx <= 0.2 * dy and length >= 1.3 * line_height, length))
+    # As thick as the stroke under it: measured across the line at its middle. The level lines'
+    # thickness tells an upright line printed with them (a box's side) from a 1 written from one
+    # to the other.
+    widths = {
+        k: _stroke_across(ink, *(int(v) for v in found[k][0]))
+        for k, (horizontal, vertical, _) in enumerate(kinds)
+        if (horizontal or vertical) and not found[k][1]
+    }
+    level = [widths[k] - 2 for k in widths if kinds[k][0]]
+    printed = float(np.median(level)) if level else 0.0
+    reach = margin = max(3, int(0.25 * line_height))
+    # Level lines first: an upright one is then judged against them.
+    for k in sorted(range(len(found)), key=lambda k: not kinds[k][0]):
+        (x0, y0, x1, y1), hairline = found[k]
+        horizontal, vertical, length = kinds[k]
         if not (horizontal or vertical):
             continue
+        if vertical and k in widths and length <= 1.8 * line_height and _bolder(widths[k] - 2, printed):
+            # No taller than the writing, bolder than the rules, and between two of them that
+            # run on past it both ways: a 1 that the writer ran into both, not a box's side.
+            left, top = min(int(x0), int(x1)), min(int(y0), int(y1))
+            box = (left, top, max(int(x0), int(x1)) - left + 1, max(int(y0), int(y1)) - top + 1)
+            if _ruled_across(out, *box, reach=reach, margin=margin):
+                continue
         if hairline:
             fit = _hairline(ink, int(x0), int(y0), int(x1), int(y1), pen=pen)
             if fit is None:
@@ -423,8 +448,7 @@ def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float, hairlines: boo
                 continue  # a line already found whole: the runs beside it are digits' feet
             thickness = round(run) + 2
         else:
-            # As thick as the stroke under it: measure across the line at its middle.
-            thickness = _stroke_across(ink, x0, y0, x1, y1)
+            thickness = widths[k]
         start = _extend(ink, (int(x1), int(y1)), (int(x0), int(y0)), thickness)
         end = _extend(ink, (int(x0), int(y0)), (int(x1), int(y1)), thickness)
         cv2.line(out, start, end, 255, thickness)
@@ -548,6 +572,46 @@ def _stroke_across(ink: npt.NDArray[np.uint8], x0: int, y0: int, x1: int, y1: in
     a blurred rule's fringe stuck to the digits that touch it.)"""
     widths = [run for run, _ in _runs_across(ink, x0, y0, x1, y1, at=np.linspace(0.05, 0.95, 19), near=2, reach=12)]
     return int(np.clip(np.percentile(widths, 25) + 2, 2, 25)) if widths else 3
+
+
+def _bolder(pen: float, printed: float) -> bool:
+    """Whether a stroke ``pen`` px thick is clearly bolder than printed lines ``printed`` px
+    thick (0.0: not known): at least 1.5 times as thick and 2 px more. A box's sides and a comb
+    field's dividers are printed with its edges' pen; a 1 written from edge to edge, with the
+    writer's, is as a rule bolder than a printed line. (A line 1 px thick one way may binarize
+    2 px thick the other, by where it falls on the pixels.)"""
+    return printed > 0.0 and pen >= max(1.5 * printed, printed + 2.0)
+
+
+def _row_pen(own: npt.NDArray[np.bool_]) -> float:
+    """The thickness in px of an upright mark (bool (h, w), its box): the median of its rows'
+    ink."""
+    counts = np.count_nonzero(own, axis=1)
+    counts = counts[counts > 0]
+    return float(np.median(counts)) if counts.size else 0.0
+
+
+def _level_pen(rules: npt.NDArray[np.uint8]) -> float:
+    """The thickness in px of the level lines in ``rules`` (uint8 (H, W), a rule's ink > 0):
+    the median run of their pixels down a column (an upright line's few columns barely move
+    it); 0.0 where there are none."""
+    on = np.pad((rules > 0).astype(np.int8), ((1, 1), (0, 0)))
+    edges = np.diff(on, axis=0)
+    starts, ends = np.nonzero(edges.T == 1)[1], np.nonzero(edges.T == -1)[1]
+    return float(np.median(ends - starts)) if starts.size else 0.0
+
+
+def _ruled_across(rules: npt.NDArray[np.uint8], x: int, y: int, w: int, h: int, *, reach: int, margin: int) -> bool:
+    """Whether lines of ``rules`` (uint8 (H, W), a line's pixels > 0) pass within ``reach`` rows
+    of both the top and the bottom of a mark (its box: ``x``, ``y``, ``w``, ``h``, px) and run on
+    past it ``margin`` columns on both sides: a ruled line's two rules, a box's edges around
+    writing, but not a box's side, which ends its edges in corners."""
+    for top in (y, y + h - 1):
+        band = rules[max(0, top - reach) : top + reach + 1] > 0
+        left, right = band[:, max(0, x - margin) : x].any(axis=0), band[:, x + w : x + w + margin].any(axis=0)
+        if min(left.size, right.size) < margin or min(float(left.mean()), float(right.mean())) < 0.8:
+            return False
+    return True
 
 
 def remove_specks(
@@ -914,7 +978,8 @@ def _touched_frame(
     # with the sides' pen (a written stroke from edge to edge, a 4's stem, is as a rule bolder).
     # (Measured a column wider each way: a fine divider a fraction of a degree off the turn
     # steps from one column to the next.)
-    wide = cv2.dilate(inner[inside_top:inside_bottom].astype(np.uint8), np.ones((1, 3), np.uint8)) > 0
+    between = inner[inside_top:inside_bottom]
+    wide = cv2.dilate(between.astype(np.uint8), np.ones((1, 3), np.uint8)) > 0
     across = wide.mean(axis=0)
     divider = np.zeros(iw, bool)
     divider[inside_left:inside_right] = across[inside_left:inside_right] >= 0.95
@@ -922,8 +987,14 @@ def _touched_frame(
     count, runs, run_stats, _ = cv2.connectedComponentsWithStats(divider[None].astype(np.uint8), connectivity=4)
     for k in range(1, count):
         start, width = int(run_stats[k, cv2.CC_STAT_LEFT]), int(run_stats[k, cv2.CC_STAT_WIDTH])
-        # Apart from the sides: the widened side itself runs into the first column inside.
-        if width <= side + 3 and start > inside_left and start + width < inside_right:
+        # Apart from the sides: the widened side itself runs into the first column inside. A 1
+        # from edge to edge that a narrow stretch of columns holds whole is told by its pen.
+        if (
+            width <= side + 3
+            and start > inside_left
+            and start + width < inside_right
+            and not _bolder(_run_pen(between, start + width // 2), float(side))
+        ):
             frame[:, runs[0] == k] = True
     frame &= inner
     placed = np.zeros_like(u8)
@@ -938,6 +1009,17 @@ def _touched_frame(
     if count <= 1 or int(stats[1:, cv2.CC_STAT_HEIGHT].max()) < 0.25 * (inside_bottom - inside_top):
         return None
     return found
+
+
+def _run_pen(ink: npt.NDArray[np.bool_], column: int) -> float:
+    """The thickness in px of the stroke down ``column`` of ``ink`` (bool (h, w)): the median,
+    over the rows inked there, of the run of ink through it; 0.0 where none is."""
+    runs = []
+    for row in ink[ink[:, column]]:
+        gaps = np.flatnonzero(~row)
+        left, right = gaps[gaps < column], gaps[gaps > column]
+        runs.append((int(right[0]) if right.size else row.size) - (int(left[-1]) + 1 if left.size else 0))
+    return float(np.median(runs)) if runs else 0.0
 
 
 def _touched_frames(labels: cv2.typing.MatLike, stats: cv2.typing.MatLike) -> tuple[npt.NDArray[np.uint8], int] | None:
@@ -1056,9 +1138,11 @@ def _writing(ink: npt.NDArray[np.uint8]) -> _Writing | None:
     # A vertical stroke far taller than the writing is a box edge or a margin line, not a 1;
     # a thin bar at either end standing out above and below all the writing is the side of a box.
     keep[1:] &= heights[1:] <= 1.8 * line_height
+    written = _written_bars(labels, stats, keep, rules, line_height)
     if rules.any():
         # A thin upright bar that ran into a rule at its top and at its bottom is a box's side or
-        # a comb field's divider, however short the box: a written 1 meets neither line.
+        # a comb field's divider, however short the box: a written 1 meets neither line, or is
+        # drawn bolder than the lines it meets (``written``).
         reach = max(3, int(0.1 * line_height))
         for i in np.flatnonzero(keep):
             x, y, w, h = (int(v) for v in stats[i, :4])
@@ -1068,7 +1152,7 @@ def _writing(ink: npt.NDArray[np.uint8]) -> _Writing | None:
             # A side left wider than that by its corners' stubs, or by a lean, is known by
             # having been part of a frame, and by its straightness (not a 4 that touched both).
             side = frames is not None and bool(frames[y : y + h, x : x + w][own].all()) and _upright_bar(own, line_height)
-            if w < 0.25 * line_height or side:
+            if (w < 0.25 * line_height or side) and not written[i]:
                 left, right = max(0, x - reach), x + w + reach
                 # Met by a line across it, or by more of an upright line it is part of (above
                 # it, or below, in its own columns); not by the side of a box it stands beside,
@@ -1097,7 +1181,7 @@ def _writing(ink: npt.NDArray[np.uint8]) -> _Writing | None:
             spans = tops[end] < tops[others].min() - margin and bottoms[end] > bottoms[others].max() + margin
             if spans and heights[end] >= 1.15 * line_height and widths[end] < 0.2 * line_height:
                 keep[end] = False
-    _drop_thin_end_bars(labels, stats, keep, line_height)
+    _drop_thin_end_bars(labels, stats, keep, line_height, written=written)
     if not keep.any():
         return None
     return labels, stats, keep, line_height
@@ -1178,6 +1262,32 @@ def _upright_bar(own: npt.NDArray[np.bool_], line_height: float) -> bool:
     return abs(float(lean)) <= 0.2 and float(near.mean()) >= 0.85
 
 
+def _written_bars(
+    labels: npt.NDArray[np.int32],
+    stats: npt.NDArray[np.int32],
+    keep: npt.NDArray[np.bool_],
+    rules: npt.NDArray[np.uint8],
+    line_height: float,
+) -> npt.NDArray[np.bool_]:
+    """Mask over the components of ``labels`` (row 0 the background): the ``keep`` ones that are
+    upright strokes written between two printed lines of ``rules`` (uint8 (H, W)) that run on
+    past them both ways (see :func:`_ruled_across`), drawn clearly bolder than those lines
+    (see :func:`_bolder`): a 1 that runs into a ruled line's rules or into its box's top and
+    bottom edges, where a box's side or a comb field's divider was looked for."""
+    out = np.zeros(stats.shape[0], bool)
+    if not rules.any():
+        return out
+    printed = _level_pen(rules)
+    reach = margin = max(3, int(0.25 * line_height))
+    for i in np.flatnonzero(keep):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if h < 2 * w:
+            continue
+        bolder = _bolder(_row_pen(labels[y : y + h, x : x + w] == i), printed)
+        out[i] = bolder and _ruled_across(rules, x, y, w, h, reach=reach, margin=margin)
+    return out
+
+
 def estimate_stroke_width(mask: npt.NDArray[np.uint8]) -> float:
     """Mean stroke width in pixels of a binary mask (ink > 0), as 2 * area / perimeter.
 
@@ -1205,6 +1315,7 @@ def _drop_thin_end_bars(
     *,
     max_ratio: float = 0.5,
     shaped_ratio: float = 0.35,
+    written: npt.NDArray[np.bool_] | None = None,
 ) -> None:
     """Take out of ``keep`` (in place) marks at either end of the line drawn with a far thinner
     pen than the digits (under ``max_ratio`` of their median stroke width): the side of a box
@@ -1213,7 +1324,9 @@ def _drop_thin_end_bars(
     least a quarter line height both wide and tall (no side, no edge) goes only under
     ``shaped_ratio``: a digit written faintly binarizes thin. (On the held-out photos where
     taking such marks out changed the reading, faint digits' pens were 0.37-0.49 of the
-    writer's, and those of the printed sides and edges, all narrow or flat, 0.17-0.30.)"""
+    writer's, and those of the printed sides and edges, all narrow or flat, 0.17-0.30.) A mark
+    that ``written`` (a mask over the components) sets stays (see :func:`_written_bars`: a 1
+    drawn thinner than the digits beside it, run into a box's edges)."""
     kept = np.flatnonzero(keep)
     widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     digits = kept[(heights[kept] >= 0.5 * line_height) & (widths[kept] >= 0.25 * line_height)]
@@ -1232,6 +1345,8 @@ def _drop_thin_end_bars(
         for i in (int(i) for i in end[:3]):
             shaped = min(widths[i], heights[i]) >= 0.25 * line_height
             if pen(i) >= (shaped_ratio if shaped else max_ratio) * writer:
+                break
+            if written is not None and written[i]:
                 break
             keep[i] = False
 

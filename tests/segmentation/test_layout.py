@@ -683,6 +683,25 @@ def test_a_1_beside_a_box_side_stays() -> None:
     assert [(a.box.x, a.box.right) for a in layout.atoms] == [(35, 40)]
 
 
+@pytest.mark.parametrize("box_pen,pen", [(1, 3), (1, 4), (2, 4), (2, 2)])
+def test_a_1_from_a_boxs_top_edge_to_its_bottom_is_told_by_its_pen(box_pen: int, pen: int) -> None:
+    # A 1 that runs into the top and bottom edges of its box was taken for a comb field's
+    # divider, or a box's side, and went. Clearly bolder than the box's edges, it is writing;
+    # with their pen, it is a divider.
+    mask = np.zeros((120, 320), np.uint8)
+    cv2.rectangle(mask, (20, 30), (300, 90), 255, box_pen)
+    for x in (60, 110, 160):
+        cv2.ellipse(mask, (x, 60), (14, 24), 0, 0, 360, 255, 3)
+    cv2.line(mask, (210, 30), (212, 90), 255, pen)
+    layout = propose(mask > 0, deskew=False, deslant=False)
+    spans = sorted(
+        (min(a.box.x for a in layout.atoms if a.label == label), max(a.box.right for a in layout.atoms if a.label == label))
+        for label in {a.label for a in layout.atoms}
+    )
+    one = [(208, 215)] if pen > box_pen else []
+    assert spans == [(44, 77), (94, 127), (144, 177), *one]
+
+
 def test_no_mnist_digit_passes_for_a_touched_frame(mnist_test) -> None:  # type: ignore[no-untyped-def]
     # Thin, bold (a marker) and at three sizes: no digit's strokes are a frame's four edges.
     for size, bold in ((28, False), (56, False), (80, True)):
