@@ -1364,14 +1364,44 @@ def estimate_line_height(mask: npt.NDArray[np.bool_], *, thorough: bool = False)
     return 0.0 if writing is None else writing[3]
 
 
+#: The most tilt in degrees at which a line of ink is left as it stands where a hairline lies
+#: level across it (see :func:`_level_line`): the digits in a level box or between level rules
+#: lean the ink's axis 1-2 degrees by where they stand.
+LEVEL_LINE_TILT = 3.0
+
+
+def _level_line(mask: npt.NDArray[np.bool_]) -> bool:
+    """Whether a bool (H, W) ink mask holds a level hairline: a row with an unbroken run of ink
+    across 0.8 of the ink's width and 40 px, and no such row above or below it (a rule across
+    the page, a box's edge around the writing, printed 1 px thick). A line that leans, or a
+    thicker one a degree off level, spans that width only in pieces, one a row; a thicker level
+    one, turned, is still found whole as a rule."""
+    columns = np.flatnonzero(mask.any(axis=0))
+    if columns.size == 0:
+        return False
+    need = max(40, int(0.8 * (columns[-1] - columns[0] + 1)))
+    full = []
+    for row in np.flatnonzero(np.count_nonzero(mask, axis=1) >= need):
+        edges = np.diff(np.pad(mask[row].astype(np.int8), 1))
+        if bool((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1) >= need).any()):
+            full.append(int(row))
+    lines = np.split(np.asarray(full, np.int64), np.flatnonzero(np.diff(full) > 1) + 1) if full else []
+    return any(line.size == 1 for line in lines)
+
+
 def _levelled(
     mask: npt.NDArray[np.bool_], *, deskew: bool = True, angle: float | None = None
 ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.uint8]]:
-    """The skew angle of a bool (H, W) ink mask (0.0 without ``deskew``; ``angle`` where given),
-    the affine map that levels it (2x3; identity under half a degree) and the levelled ink
-    (uint8, 255 on ink)."""
+    """The skew angle of a bool (H, W) ink mask (0.0 without ``deskew``, and within
+    ``LEVEL_LINE_TILT`` where a hairline lies level across it; ``angle`` where given), the affine
+    map that levels it (2x3; identity under half a degree) and the levelled ink (uint8, 255 on
+    ink)."""
     if angle is None:
         angle = estimate_skew(mask) if deskew else 0.0
+        if 0.5 <= abs(angle) <= LEVEL_LINE_TILT and _level_line(mask):
+            # A hairline printed level says the page is: turned by the writing's lean, it would
+            # step from row to row, be found only in pieces, and the digits it touches with it.
+            angle = 0.0
     ink = mask.astype(np.uint8) * 255
     matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     if abs(angle) >= 0.5:

@@ -29,7 +29,15 @@ from segmentation import (
     segment_digits,
     widen_candidates,
 )
-from segmentation.layout import _gap_cuts, _shear, _touched_frame, find_rules, find_rulings
+from segmentation.layout import (
+    LEVEL_LINE_TILT,
+    _gap_cuts,
+    _level_line,
+    _shear,
+    _touched_frame,
+    find_rules,
+    find_rulings,
+)
 from tests.conftest import boxed_lines, broken_digits, in_a_tilted_box
 
 
@@ -700,6 +708,39 @@ def test_a_1_from_a_boxs_top_edge_to_its_bottom_is_told_by_its_pen(box_pen: int,
     )
     one = [(208, 215)] if pen > box_pen else []
     assert spans == [(44, 77), (94, 127), (144, 177), *one]
+
+
+def test_a_hairline_lying_level_keeps_the_line_level() -> None:
+    # Five rings in a box 1 px thick, each a pixel higher than the last, touching its edges: the
+    # ink's axis leans half a degree. Turned by that, the box's edges stepped from row to row,
+    # were not found as rules, and took the rings they touched with them (three of five read).
+    mask = np.zeros((110, 400), np.uint8)
+    cv2.rectangle(mask, (10, 20), (390, 90), 255, 1)
+    for k, x in enumerate(range(60, 360, 60)):
+        cv2.ellipse(mask, (x, 55 - k), (15, 34), 0, 0, 360, 255, 3)
+    assert 0.5 <= estimate_skew(mask > 0) <= LEVEL_LINE_TILT
+    layout = propose(mask > 0, deslant=False)
+    assert layout.angle == 0.0
+    assert len({a.label for a in layout.atoms}) == 5
+
+
+@pytest.mark.parametrize(
+    "rows,rise,span,level",
+    [(1, 0, 380, True), (2, 0, 380, False), (1, 13, 380, False), (1, 0, 250, False)],
+)
+def test_a_level_hairline_is_one_row_across_the_ink(rows: int, rise: int, span: int, level: bool) -> None:
+    # A printed line 1 px thick, level, across 0.8 of the ink is what levelling by the writing's
+    # lean would break; one that leans (13 px over 380, 2 degrees) spans the ink only in pieces,
+    # a thicker one is found whole when turned, and a shorter one is no rule across.
+    mask = np.zeros((120, 400), bool)
+    if rise:
+        line = np.zeros((120, 400), np.uint8)
+        cv2.line(line, (10, 60 + rise), (10 + span, 60), 255, 1)
+        mask |= line > 0
+    else:
+        mask[60 : 60 + rows, 10 : 10 + span] = True
+    mask[30:90, 385:389] = True  # a 1 at the far end: the ink is 379 px wide
+    assert _level_line(mask) is level
 
 
 def test_no_mnist_digit_passes_for_a_touched_frame(mnist_test) -> None:  # type: ignore[no-untyped-def]
