@@ -1372,21 +1372,23 @@ LEVEL_LINE_TILT = 3.0
 
 def _level_line(mask: npt.NDArray[np.bool_]) -> bool:
     """Whether a bool (H, W) ink mask holds a level hairline: a row with an unbroken run of ink
-    across 0.8 of the ink's width and 40 px, and no such row above or below it (a rule across
-    the page, a box's edge around the writing, printed 1 px thick). A line that leans, or a
-    thicker one a degree off level, spans that width only in pieces, one a row; a thicker level
-    one, turned, is still found whole as a rule."""
+    across 0.8 of the ink's width and 40 px, the rows just above and below it inked along under
+    half of that run (a rule across the page, a box's edge around the writing, printed 1 px
+    thick; digits that touch it ink a little beside it). A line that leans spans that width
+    only in pieces, one a row; a thicker one, level or a degree off (its middle row may span the
+    width), inks the rows beside that run too, and turned is still found whole as a rule."""
     columns = np.flatnonzero(mask.any(axis=0))
     if columns.size == 0:
         return False
     need = max(40, int(0.8 * (columns[-1] - columns[0] + 1)))
-    full = []
     for row in np.flatnonzero(np.count_nonzero(mask, axis=1) >= need):
         edges = np.diff(np.pad(mask[row].astype(np.int8), 1))
-        if bool((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1) >= need).any()):
-            full.append(int(row))
-    lines = np.split(np.asarray(full, np.int64), np.flatnonzero(np.diff(full) > 1) + 1) if full else []
-    return any(line.size == 1 for line in lines)
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        for start, end in zip(starts[ends - starts >= need], ends[ends - starts >= need]):
+            beside = mask[max(0, row - 1) : row + 2 : 2, start:end] if 0 < row < mask.shape[0] - 1 else None
+            if beside is not None and bool((beside.mean(axis=1) < 0.5).all()):
+                return True
+    return False
 
 
 def _levelled(
