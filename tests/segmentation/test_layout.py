@@ -725,10 +725,10 @@ def test_a_hairline_lying_level_keeps_the_line_level() -> None:
 
 
 @pytest.mark.parametrize(
-    "rows,rise,span,level",
+    "pen,rise,span,level",
     [(1, 0, 380, True), (2, 0, 380, False), (1, 13, 380, False), (3, 6, 380, False), (1, 0, 250, False)],
 )
-def test_a_level_hairline_is_one_row_across_the_ink(rows: int, rise: int, span: int, level: bool) -> None:
+def test_a_level_hairline_is_one_row_across_the_ink(pen: int, rise: int, span: int, level: bool) -> None:
     # A printed line 1 px thick, level, across 0.8 of the ink is what levelling by the writing's
     # lean would break; one that leans (13 px over 380, 2 degrees) spans the ink only in pieces,
     # a thicker one is found whole when turned, even a degree off level, where its middle row
@@ -737,10 +737,10 @@ def test_a_level_hairline_is_one_row_across_the_ink(rows: int, rise: int, span: 
     mask = np.zeros((120, 400), bool)
     if rise:
         line = np.zeros((120, 400), np.uint8)
-        cv2.line(line, (10, 60 + rise), (10 + span, 60), 255, rows)
+        cv2.line(line, (10, 60 + rise), (10 + span, 60), 255, pen)
         mask |= line > 0
     else:
-        mask[60 : 60 + rows, 10 : 10 + span] = True
+        mask[60 : 60 + pen, 10 : 10 + span] = True  # exactly ``pen`` rows
     mask[30:90, 385:389] = True  # a 1 at the far end: the ink is 379 px wide
     assert _level_line(mask) is level
 

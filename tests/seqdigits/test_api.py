@@ -710,9 +710,9 @@ def test_a_number_between_two_rules_it_touches_reads(recognizer, mnist_test) -> 
 def test_a_1_that_runs_into_both_lines_of_its_field_reads(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
     # Numbers with a 1 at half size, in a box 1 px thick whose top and bottom edges touch the
     # writing, and between two such rules across the page. A 1 that runs into both lines was
-    # taken for the box's side or a comb field's divider, and the reading dropped it, sure of
-    # the rest ("1357" read "357", "1" empty, "0113" "013"): 36 of these 40 read right. Drawn
-    # clearly bolder than the lines, it is the writer's.
+    # taken for the box's side or a comb field's divider, and the reading dropped it ("1357"
+    # read "357", "1" empty, "0113" "013"): 36 of these 40 read right. Drawn clearly bolder
+    # than the lines, it is the writer's.
     gen = LineGenerator(mnist_test.images, mnist_test.labels, config=SEPARATED, seed=44)
     rng = np.random.default_rng(44)
     wrong = []
