@@ -418,7 +418,6 @@ def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float, hairlines: boo
     }
     level = [widths[k] - 2 for k in widths if kinds[k][0]]
     printed = float(np.median(level)) if level else 0.0
-    reach = margin = max(3, int(0.25 * line_height))
     # Level lines first: an upright one is then judged against them.
     for k in sorted(range(len(found)), key=lambda k: not kinds[k][0]):
         (x0, y0, x1, y1), hairline = found[k]
@@ -430,7 +429,7 @@ def find_rules(ink: npt.NDArray[np.uint8], *, line_height: float, hairlines: boo
             # run on past it both ways: a 1 that the writer ran into both, not a box's side.
             left, top = min(int(x0), int(x1)), min(int(y0), int(y1))
             box = (left, top, max(int(x0), int(x1)) - left + 1, max(int(y0), int(y1)) - top + 1)
-            if _ruled_across(out, *box, reach=reach, margin=margin):
+            if _ruled_across(out, *box, line_height=line_height):
                 continue
         if hairline:
             fit = _hairline(ink, int(x0), int(y0), int(x1), int(y1), pen=pen)
@@ -591,21 +590,28 @@ def _row_pen(own: npt.NDArray[np.bool_]) -> float:
     return float(np.median(counts)) if counts.size else 0.0
 
 
+def _runs(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The runs of ink along the rows of a bool (H, W) mask: each one's row, first column and
+    end column (exclusive), row by row, left to right."""
+    edges = np.diff(np.pad(mask.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+    rows, starts = np.nonzero(edges == 1)
+    return rows, starts, np.nonzero(edges == -1)[1]
+
+
 def _level_pen(rules: npt.NDArray[np.uint8]) -> float:
     """The thickness in px of the level lines in ``rules`` (uint8 (H, W), a rule's ink > 0):
     the median run of their pixels down a column (an upright line's few columns barely move
     it); 0.0 where there are none."""
-    on = np.pad((rules > 0).astype(np.int8), ((1, 1), (0, 0)))
-    edges = np.diff(on, axis=0)
-    starts, ends = np.nonzero(edges.T == 1)[1], np.nonzero(edges.T == -1)[1]
+    _, starts, ends = _runs((rules > 0).T)
     return float(np.median(ends - starts)) if starts.size else 0.0
 
 
-def _ruled_across(rules: npt.NDArray[np.uint8], x: int, y: int, w: int, h: int, *, reach: int, margin: int) -> bool:
-    """Whether lines of ``rules`` (uint8 (H, W), a line's pixels > 0) pass within ``reach`` rows
-    of both the top and the bottom of a mark (its box: ``x``, ``y``, ``w``, ``h``, px) and run on
-    past it ``margin`` columns on both sides: a ruled line's two rules, a box's edges around
-    writing, but not a box's side, which ends its edges in corners."""
+def _ruled_across(rules: npt.NDArray[np.uint8], x: int, y: int, w: int, h: int, *, line_height: float) -> bool:
+    """Whether lines of ``rules`` (uint8 (H, W), a line's pixels > 0) pass within a quarter
+    ``line_height`` (px; 3 at least) of both the top and the bottom of a mark (its box: ``x``,
+    ``y``, ``w``, ``h``, px) and run on past it as far on both sides: a ruled line's two rules, a
+    box's edges around writing, but not a box's side, which ends its edges in corners."""
+    reach = margin = max(3, int(0.25 * line_height))
     for top in (y, y + h - 1):
         band = rules[max(0, top - reach) : top + reach + 1] > 0
         left, right = band[:, max(0, x - margin) : x].any(axis=0), band[:, x + w : x + w + margin].any(axis=0)
@@ -1014,12 +1020,9 @@ def _touched_frame(
 def _run_pen(ink: npt.NDArray[np.bool_], column: int) -> float:
     """The thickness in px of the stroke down ``column`` of ``ink`` (bool (h, w)): the median,
     over the rows inked there, of the run of ink through it; 0.0 where none is."""
-    runs = []
-    for row in ink[ink[:, column]]:
-        gaps = np.flatnonzero(~row)
-        left, right = gaps[gaps < column], gaps[gaps > column]
-        runs.append((int(right[0]) if right.size else row.size) - (int(left[-1]) + 1 if left.size else 0))
-    return float(np.median(runs)) if runs else 0.0
+    _, starts, ends = _runs(ink)
+    through = (starts <= column) & (ends > column)
+    return float(np.median(ends[through] - starts[through])) if through.any() else 0.0
 
 
 def _touched_frames(labels: cv2.typing.MatLike, stats: cv2.typing.MatLike) -> tuple[npt.NDArray[np.uint8], int] | None:
@@ -1278,13 +1281,12 @@ def _written_bars(
     if not rules.any():
         return out
     printed = _level_pen(rules)
-    reach = margin = max(3, int(0.25 * line_height))
     for i in np.flatnonzero(keep):
         x, y, w, h = (int(v) for v in stats[i, :4])
         if h < 2 * w:
             continue
         bolder = _bolder(_row_pen(labels[y : y + h, x : x + w] == i), printed)
-        out[i] = bolder and _ruled_across(rules, x, y, w, h, reach=reach, margin=margin)
+        out[i] = bolder and _ruled_across(rules, x, y, w, h, line_height=line_height)
     return out
 
 
@@ -1381,13 +1383,13 @@ def _level_line(mask: npt.NDArray[np.bool_]) -> bool:
     if columns.size == 0:
         return False
     need = max(40, int(0.8 * (columns[-1] - columns[0] + 1)))
-    for row in np.flatnonzero(np.count_nonzero(mask, axis=1) >= need):
-        edges = np.diff(np.pad(mask[row].astype(np.int8), 1))
-        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        for start, end in zip(starts[ends - starts >= need], ends[ends - starts >= need]):
-            beside = mask[max(0, row - 1) : row + 2 : 2, start:end] if 0 < row < mask.shape[0] - 1 else None
-            if beside is not None and bool((beside.mean(axis=1) < 0.5).all()):
-                return True
+    # (Rows on the image's edge have no row beside them to ask.)
+    inner = np.flatnonzero(np.count_nonzero(mask[1:-1], axis=1) >= need) + 1
+    rows, starts, ends = _runs(mask[inner])
+    long = ends - starts >= need
+    for row, start, end in zip(inner[rows[long]].tolist(), starts[long].tolist(), ends[long].tolist()):
+        if bool((mask[row - 1 : row + 2 : 2, start:end].mean(axis=1) < 0.5).all()):
+            return True
     return False
 
 
