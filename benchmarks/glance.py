@@ -11,13 +11,17 @@
     # the glance alone, and the glance in front of the shipped pipeline at several thresholds
     python benchmarks/glance.py eval --data ../shared/data/mnist --checkpoint benchmarks/glance/glance.pt \
         --tesseract-every 7
+    # its temperature, fitted on other held-out photos
+    python benchmarks/glance.py eval --data ../shared/data/mnist --checkpoint benchmarks/glance/glance.pt \
+        --lines 50 --seed 8000 --rows /tmp/glance-fit.json
+    python benchmarks/glance.py temperature /tmp/glance-fit.json
 
 The shipped reader takes about 30-40 ms a small photo; 30 times Tesseract's CLI leaves about 4
 (see docs/notes.md, *Where a small photo's time is left*). No segmentation fits in that: this
 network reads the whole photo, flattened and cropped to its ink and shrunk to 32 px tall, as one
 CTC sequence (blank, the ten digits, the hyphen), in about 2.7 ms with decoding. Where it is sure
 its reading could stand; elsewhere the pipeline reads. It is not shipped yet: its boxes, cut from
-its CTC frames, fit worse than the pipeline's, and its confidence is not calibrated (see
+its CTC frames, fit worse than the pipeline's, and its confidence is not yet calibrated (see
 docs/notes.md, *A first glance cropped to the ink*). The checkpoint is committed so that the
 next steps start from it, and training can go on from it (``--resume``; ``--device cuda``).
 
@@ -418,6 +422,33 @@ def _boxes(
     return out
 
 
+#: Temperatures the eval reads each photo's probability at (a calibration to fit later).
+TEMPERATURES = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
+
+
+def _probabilities_at(model: GlanceNet, source: object, temperatures: tuple[float, ...]) -> list[float]:
+    """The best path's string's probability with the logits divided by each temperature (the
+    best path is the same at every temperature)."""
+    x = prepare(load_gray(source).gray)  # type: ignore[arg-type]
+    with torch.inference_mode():
+        batch = torch.from_numpy(x[None, None].astype(np.float32) / 255.0)
+        if getattr(model, "fused", False):
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        logits = model(batch)[0]
+        best = logits.argmax(-1).tolist()
+        labels = [c for k, c in enumerate(best) if c != 0 and (k == 0 or c != best[k - 1])]
+        out = []
+        for t in temperatures:
+            log_probs = F.log_softmax(logits / t, -1)
+            if not labels:
+                out.append(math.exp(float(log_probs[:, 0].sum())))
+                continue
+            nll = F.ctc_loss(log_probs[:, None], torch.tensor([labels]), torch.tensor([log_probs.shape[0]]),
+                             torch.tensor([len(labels)]), blank=0, reduction="sum")
+            out.append(math.exp(-float(nll)))
+    return out
+
+
 def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
     h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
@@ -466,7 +497,8 @@ def evaluate(args: argparse.Namespace) -> None:
             cli_ms = None
             if args.tesseract_every and len(rows) % args.tesseract_every == 0:
                 cli_ms = run_tesseract_cli(path)[1]
-            rows.append({"path": str(path), "cli_ms": cli_ms, "kind": kind, "strength": strength, "truth": truth, "glance": text.replace("-", ""), "p": p,
+            at = _probabilities_at(model, path, TEMPERATURES)
+            rows.append({"p_at": at, "path": str(path), "cli_ms": cli_ms, "kind": kind, "strength": strength, "truth": truth, "glance": text.replace("-", ""), "p": p,
                          "glance_ms": g_ms, "pipeline": reading.text, "pipeline_ms": s_ms, "truth_boxes": truth_boxes,
                          "glance_boxes": boxes,
                          "pipeline_boxes": [(c.box.x, c.box.y, c.box.width, c.box.height) for c in reading.characters]})
@@ -503,6 +535,25 @@ def evaluate(args: argparse.Namespace) -> None:
               f"| {np.median(ms):.1f} / {np.mean(ms):.1f} |")
 
 
+def temperature(args: argparse.Namespace) -> None:
+    """The temperature (of :data:`TEMPERATURES`) under which the glance's probabilities best
+    tell its right readings from its wrong ones in ``eval --rows`` files: the least negative
+    log-likelihood of right and wrong."""
+    rows = [row for path in args.rows for row in json.loads(Path(path).read_text())]
+
+    def nll(k: int) -> float:
+        total = 0.0
+        for row in rows:
+            p = min(max(row["p_at"][k], 1e-9), 1.0 - 1e-9)
+            total -= math.log(p) if row["glance"] == row["truth"] else math.log(1.0 - p)
+        return total
+
+    scores = [nll(k) for k in range(len(TEMPERATURES))]
+    print(f"{len(rows)} readings, {sum(r['glance'] == r['truth'] for r in rows)} right; negative log-likelihood by temperature: "
+          + ", ".join(f"{t:g}: {v:.1f}" for t, v in zip(TEMPERATURES, scores)))
+    print(f"least at {TEMPERATURES[int(np.argmin(scores))]:g}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -533,8 +584,10 @@ def main() -> int:
     p.add_argument("--unfused", action="store_true", help="read with the BatchNorm layers as trained")
     p.add_argument("--photos", help="write the photos to this folder and keep them (default: a temporary one)")
     p.add_argument("--tesseract-every", type=int, default=0, help="time the tesseract CLI on every k-th photo too")
+    p = sub.add_parser("temperature", help="the temperature that calibrates the glance, from eval --rows files")
+    p.add_argument("rows", nargs="+")
     args = parser.parse_args()
-    {"make": make, "train": train, "eval": evaluate}[args.command](args)
+    {"make": make, "train": train, "eval": evaluate, "temperature": temperature}[args.command](args)
     return 0
 
 
