@@ -46,11 +46,11 @@ import numpy.typing as npt
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from classifier.model import channels_last, fuse_batchnorm
 from classifier.train import split_train
 from datasets.mnist import load_mnist
 from datasets.photo import photograph
@@ -326,24 +326,22 @@ def _save(path: str, model: GlanceNet, state: dict) -> None:
 
 def load_glance(path: str, *, fuse: bool = True) -> GlanceNet:
     """The checkpoint's network for inference; ``fuse``: each BatchNorm folded into the
-    convolution before it and the convolutions' weights channels-last (oneDNN's fast layout),
-    the same function to float rounding."""
+    convolution before it and the weights channels-last (oneDNN's fast layout), as the shipped
+    networks run (:func:`classifier.model.fuse_batchnorm`): the same function to float rounding."""
     payload = torch.load(path, map_location="cpu", weights_only=False)
     if payload.get("format") != FORMAT:
         raise ValueError(f"{path} is no glance checkpoint")
     model = GlanceNet(tuple(payload["config"]["channels"]), payload["config"]["head"])
     model.load_state_dict(payload["state_dict"])
-    model.eval()
-    if fuse:
-        for seq in (model.features, model.head):
-            for k in range(len(seq) - 1):
-                conv, norm = seq[k], seq[k + 1]
-                if isinstance(conv, (nn.Conv1d, nn.Conv2d)) and isinstance(norm, (nn.BatchNorm1d, nn.BatchNorm2d)):
-                    seq[k] = fuse_conv_bn_eval(conv, norm)
-                    seq[k + 1] = nn.Identity()
-        model.features.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-        model.fused = True  # type: ignore[assignment]
-    return model
+    return channels_last(fuse_batchnorm(model)) if fuse else model.eval()
+
+
+def _channels_last(model: GlanceNet) -> bool:
+    """Whether ``model``'s weights are channels-last (as :func:`load_glance` fuses it): its
+    input goes in so too."""
+    # (The first convolution's weights, of one input channel, are channels-last either way.)
+    second = model.features[4]
+    return isinstance(second, nn.Conv2d) and second.weight.is_contiguous(memory_format=torch.channels_last)
 
 
 def glance(model: GlanceNet, source: object) -> tuple[str, float, list[tuple[int, int, int, int]]]:
@@ -354,7 +352,7 @@ def glance(model: GlanceNet, source: object) -> tuple[str, float, list[tuple[int
     x, where = _prepare(gray)
     with torch.inference_mode():
         batch = torch.from_numpy(x[None, None].astype(np.float32) / 255.0)
-        if getattr(model, "fused", False):
+        if _channels_last(model):
             batch = batch.contiguous(memory_format=torch.channels_last)
         logits = model(batch)
         log_probs = F.log_softmax(logits[0], -1)
@@ -432,7 +430,7 @@ def _probabilities_at(model: GlanceNet, source: object, temperatures: tuple[floa
     x = prepare(load_gray(source).gray)  # type: ignore[arg-type]
     with torch.inference_mode():
         batch = torch.from_numpy(x[None, None].astype(np.float32) / 255.0)
-        if getattr(model, "fused", False):
+        if _channels_last(model):
             batch = batch.contiguous(memory_format=torch.channels_last)
         logits = model(batch)[0]
         best = logits.argmax(-1).tolist()

@@ -68,14 +68,17 @@ M = TypeVar("M", bound=nn.Module)
 
 def fuse_batchnorm(model: M) -> M:
     """A copy of ``model`` in eval mode with every BatchNorm that follows a convolution in a
-    ``Sequential`` folded into it: the same function (to float rounding) with one layer fewer
-    per block, for inference. Serves the digit CNN and the line models."""
+    ``Sequential`` folded into it (2-D after 2-D, 1-D after 1-D): the same function (to float
+    rounding) with one layer fewer per block, for inference. Serves the digit CNN, the line
+    models and the benchmarks' whole-photo glance."""
     fused = copy.deepcopy(model).eval()
     for module in list(fused.modules()):
         if isinstance(module, nn.Sequential):
             for k in range(len(module) - 1):
                 conv, norm = module[k], module[k + 1]
-                if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
+                if (isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d)) or (
+                    isinstance(conv, nn.Conv1d) and isinstance(norm, nn.BatchNorm1d)
+                ):
                     module[k] = fuse_conv_bn_eval(conv, norm)
                     module[k + 1] = nn.Identity()
     return fused

@@ -112,6 +112,25 @@ def test_folding_batchnorm_keeps_the_function(mnist_test) -> None:  # type: igno
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())  # the original is untouched
 
 
+def test_folding_batchnorm_folds_one_dimensional_blocks_too() -> None:
+    from classifier.model import fuse_batchnorm
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Conv1d(4, 6, 3, padding=1, bias=False), torch.nn.BatchNorm1d(6), torch.nn.ReLU(), torch.nn.Conv1d(6, 2, 1)
+    )
+    model.train()
+    for _ in range(3):
+        model(torch.rand(8, 4, 20))
+    model.eval()
+    fused = fuse_batchnorm(model)
+    x = torch.rand(5, 4, 20)
+    with torch.inference_mode():
+        assert torch.allclose(model(x), fused(x), atol=1e-5)
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in fused.modules())
+    assert isinstance(fused[0], torch.nn.Conv1d) and fused[0].bias is not None
+
+
 def test_ones_are_not_taken_for_slivers(recognizer, mnist_test) -> None:  # type: ignore[no-untyped-def]
     # Seam cuts leave thin slivers that look like 1s; the CNN must still read real 1s as digits
     # (the shipped weights reject about 1 % of MNIST test 1s as "not a digit").
