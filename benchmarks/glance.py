@@ -31,6 +31,7 @@ A measurement script, not a test: it asserts nothing.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -71,9 +72,8 @@ PROBE, WINDOW = 64, 11
 #: The widest input read, in columns (a line of about 20 digits at 32 px).
 MAX_WIDTH = 640
 
-#: The benchmark's seven kinds and its furniture by strength (benchmarks/run.py).
+#: The benchmark's seven kinds (benchmarks/run.py), its phone photos left out.
 KINDS: dict[str, SynthConfig] = {**benchmark.KINDS, **{kind: config for kind, (config, _) in benchmark.FORMATS.items()}}
-FURNITURE = benchmark.FURNITURE
 
 
 def prepare(gray: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
@@ -167,6 +167,7 @@ def _photo_job(args: tuple[str | None, str, int, int, int, bool]) -> list[tuple[
     return out
 
 
+@functools.lru_cache(maxsize=4)
 def _digits(data: str | None, split: str) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
     """``train``: MNIST train less the 5 000 digits the classifiers hold out (split seed 0);
     ``held-out``: those 5 000; ``test``: MNIST test."""
@@ -348,28 +349,43 @@ def glance(model: GlanceNet, source: object) -> tuple[str, float, list[tuple[int
     """The glance's reading of one photo: the best path's text, that text's probability over
     all its alignments (CTC, uncalibrated), and each digit's box (x, y, width, height) in the
     photo's pixels (see :func:`_boxes`)."""
+    return _read(model, source)[:3]
+
+
+def _read(
+    model: GlanceNet, source: object
+) -> tuple[str, float, list[tuple[int, int, int, int]], torch.Tensor, list[int]]:
+    """:func:`glance`'s reading, and the logits (frames, 12) and labels it was read from."""
     gray = load_gray(source).gray  # type: ignore[arg-type]
     x, where = _prepare(gray)
     with torch.inference_mode():
         batch = torch.from_numpy(x[None, None].astype(np.float32) / 255.0)
         if _channels_last(model):
             batch = batch.contiguous(memory_format=torch.channels_last)
-        logits = model(batch)
-        log_probs = F.log_softmax(logits[0], -1)
-        best = log_probs.argmax(-1).tolist()
-        runs: list[tuple[int, int, int]] = []  # (label, first frame, last frame) of each emitted character
-        for k, c in enumerate(best):
-            if c != 0 and (k == 0 or c != best[k - 1]):
-                runs.append((c, k, k))
-            elif c != 0:
-                runs[-1] = (c, runs[-1][1], k)
-        labels = [c for c, _, _ in runs]
-        text = "".join(ALPHABET[c - 1] for c in labels)
+        logits = model(batch)[0]
+    best = logits.argmax(-1).tolist()
+    runs: list[tuple[int, int, int]] = []  # (label, first frame, last frame) of each emitted character
+    for k, c in enumerate(best):
+        if c != 0 and (k == 0 or c != best[k - 1]):
+            runs.append((c, k, k))
+        elif c != 0:
+            runs[-1] = (c, runs[-1][1], k)
+    labels = [c for c, _, _ in runs]
+    text = "".join(ALPHABET[c - 1] for c in labels)
+    boxes = _boxes(x, runs, where, gray.shape) if labels else []
+    return text, _string_probability(logits, labels), boxes, logits, labels
+
+
+def _string_probability(logits: torch.Tensor, labels: list[int], temperature: float = 1.0) -> float:
+    """The probability of the string ``labels`` (CTC classes) over all its alignments under
+    ``logits`` (frames, 12) divided by ``temperature``; of no string, that of blanks only."""
+    with torch.inference_mode():
+        log_probs = F.log_softmax(logits / temperature, -1)
         if not labels:
-            return "", math.exp(float(log_probs[:, 0].sum())), []
+            return math.exp(float(log_probs[:, 0].sum()))
         nll = F.ctc_loss(log_probs[:, None], torch.tensor([labels]), torch.tensor([log_probs.shape[0]]),
                          torch.tensor([len(labels)]), blank=0, reduction="sum")
-    return text, math.exp(-float(nll)), _boxes(x, runs, where, gray.shape)
+    return math.exp(-float(nll))
 
 
 def _boxes(
@@ -420,31 +436,9 @@ def _boxes(
     return out
 
 
-#: Temperatures the eval reads each photo's probability at (a calibration to fit later).
+#: Temperatures the eval reads each photo's probability at (a calibration to fit later; the
+#: best path is the same at every temperature).
 TEMPERATURES = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
-
-
-def _probabilities_at(model: GlanceNet, source: object, temperatures: tuple[float, ...]) -> list[float]:
-    """The best path's string's probability with the logits divided by each temperature (the
-    best path is the same at every temperature)."""
-    x = prepare(load_gray(source).gray)  # type: ignore[arg-type]
-    with torch.inference_mode():
-        batch = torch.from_numpy(x[None, None].astype(np.float32) / 255.0)
-        if _channels_last(model):
-            batch = batch.contiguous(memory_format=torch.channels_last)
-        logits = model(batch)[0]
-        best = logits.argmax(-1).tolist()
-        labels = [c for k, c in enumerate(best) if c != 0 and (k == 0 or c != best[k - 1])]
-        out = []
-        for t in temperatures:
-            log_probs = F.log_softmax(logits / t, -1)
-            if not labels:
-                out.append(math.exp(float(log_probs[:, 0].sum())))
-                continue
-            nll = F.ctc_loss(log_probs[:, None], torch.tensor([labels]), torch.tensor([log_probs.shape[0]]),
-                             torch.tensor([len(labels)]), blank=0, reduction="sum")
-            out.append(math.exp(-float(nll)))
-    return out
 
 
 def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -467,27 +461,19 @@ def evaluate(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="glance-eval-") as scratch:
         tmp = args.photos or scratch
         Path(tmp).mkdir(parents=True, exist_ok=True)
+        images, labels = _digits(args.data, split)
         paths = []
-        for k, (kind, config) in enumerate(KINDS.items()):
-            images, labels = _digits(args.data, split)
-            for s, strength in enumerate((0.0, 0.5, 1.0)):
-                gen = LineGenerator(images, labels, config=config, seed=args.seed + 100 * k + s)
-                rng = np.random.default_rng(args.seed + 100 * k + s)
-                tilt = 12.0 * strength
-                for i in range(args.lines):
-                    text = _text(kind, np.random.default_rng([args.seed, k, s, i])) if kind in ("zip+4", "house number") else None
-                    line = gen.line(text, length=5, rotation=(-tilt, tilt), furniture=FURNITURE[strength])
-                    photo = photograph(line, rng, strength=strength)
-                    path = Path(tmp) / f"{kind}-{strength:.1f}-{i:04d}.jpg"
-                    cv2.imwrite(str(path), cv2.cvtColor(photo.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
-                    truth_boxes = [(b.x, b.y, b.width, b.height) for b in photo.boxes]
-                    paths.append((kind, strength, path, line.text.replace("-", ""), truth_boxes))
+        for kind, strength, i, photo in benchmark.draw_sets(images, labels, args.lines, args.seed, frozenset(KINDS)):
+            path = Path(tmp) / f"{kind}-{strength:.1f}-{i:04d}.jpg"
+            cv2.imwrite(str(path), cv2.cvtColor(photo.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
+            truth_boxes = [(b.x, b.y, b.width, b.height) for b in photo.boxes]
+            paths.append((kind, strength, path, photo.text.replace("-", ""), truth_boxes))
         recognizer = load_recognizer()
         recognizer.read(paths[0][2]), glance(model, paths[0][2])
         rows: list[dict[str, Any]] = []
         for kind, strength, path, truth, truth_boxes in paths:
             t = time.perf_counter()
-            text, p, boxes = glance(model, path)
+            text, p, boxes, logits, labels_read = _read(model, path)
             g_ms = (time.perf_counter() - t) * 1000.0
             t = time.perf_counter()
             reading = recognizer.read(path)
@@ -495,7 +481,7 @@ def evaluate(args: argparse.Namespace) -> None:
             cli_ms = None
             if args.tesseract_every and len(rows) % args.tesseract_every == 0:
                 cli_ms = run_tesseract_cli(path)[1]
-            at = _probabilities_at(model, path, TEMPERATURES)
+            at = [_string_probability(logits, labels_read, t) for t in TEMPERATURES]
             rows.append({"p_at": at, "path": str(path), "cli_ms": cli_ms, "kind": kind, "strength": strength, "truth": truth, "glance": text.replace("-", ""), "p": p,
                          "glance_ms": g_ms, "pipeline": reading.text, "pipeline_ms": s_ms, "truth_boxes": truth_boxes,
                          "glance_boxes": boxes,

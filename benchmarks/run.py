@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from datasets.mnist import load_mnist  # noqa: E402
-from datasets.photo import enlarge, photograph  # noqa: E402
+from datasets.photo import Photo, enlarge, photograph  # noqa: E402
 from datasets.synth import LineGenerator, SynthConfig  # noqa: E402
 from seqdigits import load_recognizer  # noqa: E402
 from seqdigits.evaluate import edit_distance, evaluate_digits  # noqa: E402
@@ -118,17 +119,18 @@ def _text(kind: str, rng: np.random.Generator) -> str | None:
 SETS = (*KINDS, *FORMATS, *PHONE)
 
 
-def make_sets(data: str | None, lines: int, seed: int, folder: Path, only: frozenset[str] | None = None) -> list[tuple[str, float, Path, str]]:
-    """The photos, written to ``folder``: (set, strength, path, true text with any hyphen).
-    ``only``: these sets (default: all); a set's photos are the same either way."""
-    test = load_mnist("test", data)
-    items = []
+def draw_sets(
+    images: np.ndarray, labels: np.ndarray, lines: int, seed: int, only: frozenset[str] | None = None
+) -> Iterator[tuple[str, float, int, Photo]]:
+    """The sets' photos, drawn from ``images`` and ``labels`` (MNIST test digits here):
+    (set, strength, index, photo). ``only``: these sets (default: all); a set's photos are the
+    same either way."""
     configs = {**KINDS, **{kind: config for kind, (config, _) in FORMATS.items()}, **PHONE}
     for k, (kind, config) in enumerate(configs.items()):
         if only is not None and kind not in only:
             continue
         for s, strength in enumerate(STRENGTHS):
-            gen = LineGenerator(test.images, test.labels, config=config, seed=seed + 100 * k + s)
+            gen = LineGenerator(images, labels, config=config, seed=seed + 100 * k + s)
             rng = np.random.default_rng(seed + 100 * k + s)
             tilt = 12.0 * strength
             for i in range(lines):
@@ -138,9 +140,18 @@ def make_sets(data: str | None, lines: int, seed: int, folder: Path, only: froze
                 photo = photograph(line, rng, strength=strength)
                 if kind in PHONE:
                     photo = enlarge(photo, rng)
-                path = folder / f"{kind}-{strength:.1f}-{i:04d}.jpg"
-                cv2.imwrite(str(path), cv2.cvtColor(photo.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
-                items.append((kind, strength, path, line.text))
+                yield kind, strength, i, photo
+
+
+def make_sets(data: str | None, lines: int, seed: int, folder: Path, only: frozenset[str] | None = None) -> list[tuple[str, float, Path, str]]:
+    """The photos of :func:`draw_sets` from MNIST *test* digits, written to ``folder``: (set,
+    strength, path, true text with any hyphen)."""
+    test = load_mnist("test", data)
+    items = []
+    for kind, strength, i, photo in draw_sets(test.images, test.labels, lines, seed, only):
+        path = folder / f"{kind}-{strength:.1f}-{i:04d}.jpg"
+        cv2.imwrite(str(path), cv2.cvtColor(photo.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
+        items.append((kind, strength, path, photo.text))
     return items
 
 
