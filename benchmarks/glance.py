@@ -145,16 +145,16 @@ class GlanceNet(nn.Module):
 # ---------------------------------------------------------------------------- photos
 
 
-def _photo_job(args: tuple[str | None, str, int, int, int, bool]) -> list[tuple[npt.NDArray[np.uint8], str, str, float]]:
+def _photo_job(args: tuple[str | None, str, int, int, int]) -> list[tuple[npt.NDArray[np.uint8], str, str, float]]:
     """Photos of one worker: (input, text, kind, strength) each; the same for the same args."""
-    data, split, seed, start, count, jpeg_kind = args
+    data, split, seed, start, count = args
     images, labels = _digits(data, split)
     rng = np.random.default_rng([seed, start])
     gens = {kind: LineGenerator(images, labels, config=config, seed=int(rng.integers(2**31))) for kind, config in KINDS.items()}
     out = []
     names = list(KINDS)
     for i in range(count):
-        kind = names[(start + i) % len(names)] if jpeg_kind else names[int(rng.integers(len(names)))]
+        kind = names[int(rng.integers(len(names)))]
         strength = float(rng.choice([0.0, 0.5, 1.0, rng.uniform()]))
         text = _text(kind, rng)
         tilt = 12.0 * strength + 3.0
@@ -192,7 +192,7 @@ def _text(kind: str, rng: np.random.Generator) -> str:
 
 def make(args: argparse.Namespace) -> None:
     per = 2000
-    jobs = [(args.data, "train", args.seed, start, min(per, args.photos - start), False) for start in range(0, args.photos, per)]
+    jobs = [(args.data, "train", args.seed, start, min(per, args.photos - start)) for start in range(0, args.photos, per)]
     inputs: list[npt.NDArray[np.uint8]] = []
     texts: list[str] = []
     t0 = time.perf_counter()
