@@ -181,11 +181,11 @@ def _digits(data: str | None, split: str) -> tuple[npt.NDArray[np.uint8], npt.ND
 
 
 def _text(kind: str, rng: np.random.Generator) -> str:
-    if kind == "zip+4":
-        digits = "".join(str(d) for d in rng.integers(0, 10, 9))
-        return f"{digits[:5]}-{digits[5:]}"
-    if kind == "house number":
-        return "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(1, 5))))
+    """A training line's text: the benchmark's for its format sets (ZIP+4, house numbers); of a
+    5-digit set, 5 digits, or 1-9 of them on 30 % of the lines."""
+    text = benchmark._text(kind, rng)
+    if text is not None:
+        return text
     length = 5 if rng.random() < 0.7 else int(rng.integers(1, 10))
     return "".join(str(d) for d in rng.integers(0, 10, length))
 
