@@ -56,11 +56,11 @@ from classifier.train import split_train
 from datasets.mnist import load_mnist
 from datasets.photo import photograph
 from datasets.synth import LineGenerator, SynthConfig
+from segmentation.types import Box
 from seqdigits.image import load_gray
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import run as benchmark
-from run import run_tesseract_cli
 
 FORMAT = "seqdigits-glance/1"
 #: Input rows; output frames are every STRIDE input columns.
@@ -441,13 +441,6 @@ def _boxes(
 TEMPERATURES = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
 
 
-def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    inter = max(0, w) * max(0, h)
-    return inter / float(a[2] * a[3] + b[2] * b[3] - inter)
-
-
 def evaluate(args: argparse.Namespace) -> None:
     """The glance on held-out photos drawn as the benchmark draws them (its seven kinds at
     strengths 0, 0.5 and 1), and the glance in front of the pipeline."""
@@ -480,7 +473,7 @@ def evaluate(args: argparse.Namespace) -> None:
             s_ms = (time.perf_counter() - t) * 1000.0
             cli_ms = None
             if args.tesseract_every and len(rows) % args.tesseract_every == 0:
-                cli_ms = run_tesseract_cli(path)[1]
+                cli_ms = benchmark.run_tesseract_cli(path)[1]
             at = [_string_probability(logits, labels_read, t) for t in TEMPERATURES]
             rows.append({"p_at": at, "path": str(path), "cli_ms": cli_ms, "kind": kind, "strength": strength, "truth": truth, "glance": text.replace("-", ""), "p": p,
                          "glance_ms": g_ms, "pipeline": reading.text, "pipeline_ms": s_ms, "truth_boxes": truth_boxes,
@@ -500,8 +493,8 @@ def evaluate(args: argparse.Namespace) -> None:
     if cli:
         print(f"tesseract CLI on {len(cli)} of them: median {np.median(cli):.1f} ms; a thirtieth of it {np.median(cli) / 30:.2f} ms")
     both = [r for r in rows if r["glance"] == r["truth"] == r["pipeline"]]
-    g_iou = [_iou(tuple(a), tuple(b)) for r in both for a, b in zip(r["glance_boxes"], r["truth_boxes"])]
-    s_iou = [_iou(tuple(a), tuple(b)) for r in both for a, b in zip(r["pipeline_boxes"], r["truth_boxes"])]
+    g_iou = [Box(*a).iou(Box(*b)) for r in both for a, b in zip(r["glance_boxes"], r["truth_boxes"])]
+    s_iou = [Box(*a).iou(Box(*b)) for r in both for a, b in zip(r["pipeline_boxes"], r["truth_boxes"])]
     print(f"boxes of the {len(both)} photos both read right, against the generator's: mean IoU glance {np.mean(g_iou):.3f} "
           f"(under 0.5: {sum(v < 0.5 for v in g_iou)}), pipeline {np.mean(s_iou):.3f} ({sum(v < 0.5 for v in s_iou)}), of {len(g_iou)}")
     bins = [(0.0, 0.5), (0.5, 0.9), (0.9, 0.97), (0.97, 0.99), (0.99, 1.01)]
